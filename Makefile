@@ -1,0 +1,53 @@
+# Two commands matter: `make dev` (run the demo locally) and `make test` (set up and run every test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 matches the Lambda runtime; pyenv provides it on these machines, else fall back to python3.
+PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null || command -v python3.13 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+ENV ?= staging
+
+.PHONY: help install browser dev test lint unit fuzz bench deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt functions/common/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed ## create .venv and install the pinned Python packages
+
+browser: ## install Debian's Chromium and the npm packages the browser tests serve
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -d tests/e2e/node_modules/@daily-co/daily-js || npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+
+dev: install ## run the demo on http://127.0.0.1:3000 (offline defaults; set DAILY_API_KEY for real Daily)
+	$(BIN)/python -m localdev
+
+lint: install ## ruff, cfn-lint and sam validate --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --template template.yaml
+
+test: install browser lint ## set up and run every test (unit, integration, template, browser)
+	$(BIN)/python -m pytest
+
+fuzz: install ## the property-based tests with 10,000 examples
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests -m fuzz
+
+bench: install ## cold/warm benchmark against a bare-client floor (see BENCHMARKS.md)
+	$(BIN)/python scripts/bench.py
+
+deploy: install ## build, deploy and publish the site: make deploy ENV=staging
+	$(BIN)/python scripts/deploy.py --env $(ENV)
+
+clean: ## remove the virtualenv, build output and caches
+	rm -rf $(VENV) .aws-sam artifacts .pytest_cache .ruff_cache tests/e2e/node_modules
