@@ -1,0 +1,1 @@
+"""Code shared by every function: settings, errors, the Daily client and the API key lookup."""

@@ -1,0 +1,58 @@
+"""The HttpApi resolver every function uses: JSON errors with the request id, 404 and 405."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
+
+logger = Logger(child=True)
+
+JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"]
+
+
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response that no cache keeps."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
+
+
+def new_resolver() -> APIGatewayHttpResolver:
+    """A resolver whose every error, expected or not, is `{error, message, requestId}`."""
+    app = APIGatewayHttpResolver()
+
+    def error_response(error: ApiError) -> Response:
+        request_id = app.current_event.request_context.request_id
+        body = {"error": error.code, "message": error.message, "requestId": request_id}
+        return json_response(error.status, body, error.headers)
+
+    @app.exception_handler(ApiError)
+    def handle_api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        logger.exception("Unhandled error")
+        return error_response(ApiError())
+
+    @app.not_found
+    def handle_not_found(_: Exception) -> Response:
+        return error_response(NotFound())
+
+    return app
+
+
+def allow_only(app: APIGatewayHttpResolver, path: str, method: str) -> None:
+    """Answer every other method on `path` with 405 and an `Allow` header."""
+
+    @app.route(path, method=[m for m in OTHER_METHODS if m != method])
+    def method_not_allowed() -> Response:
+        raise MethodNotAllowed(method)

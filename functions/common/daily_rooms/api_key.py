@@ -1,0 +1,74 @@
+"""The Daily API key, read from Secrets Manager through Powertools and cached per container."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider
+from botocore.exceptions import ClientError
+
+from daily_rooms.errors import NotConfigured, SecretUnavailable
+
+logger = Logger(child=True)
+
+_MISSING_CODES = {"ResourceNotFoundException"}
+EMPTY_RECHECK_SECONDS = 10
+
+
+def parse_api_key(value: str | bytes | None) -> str:
+    """Return the key from a secret value: a JSON object's `apiKey`, or the whole string."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = (value or "").strip()
+    if text.startswith("{"):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return ""
+        key = document.get("apiKey") if isinstance(document, dict) else None
+        return key.strip() if isinstance(key, str) else ""
+    return text
+
+
+class ApiKeySource:
+    """Reads the Daily API key from one secret; the value is cached for `max_age` seconds."""
+
+    def __init__(self, secret_id: str, max_age: int, provider: SecretsProvider | None = None):
+        self.secret_id = secret_id
+        self.max_age = max_age
+        self.provider = provider or SecretsProvider()
+        self._empty_since: float | None = None
+
+    def get(self, *, refresh: bool = False) -> str:
+        """The key; raises NotConfigured when the secret is missing or empty."""
+        if not self.secret_id:
+            raise NotConfigured()
+        if self._empty_since is not None:
+            refresh = refresh or time.monotonic() - self._empty_since > EMPTY_RECHECK_SECONDS
+        try:
+            value = self.provider.get(self.secret_id, max_age=self.max_age, force_fetch=refresh)
+        except GetParameterError as exc:
+            cause = exc.__context__
+            code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else ""
+            if code in _MISSING_CODES:
+                raise NotConfigured() from None
+            logger.error("Cannot read the Daily API key secret", extra={"aws_error": code})
+            raise SecretUnavailable(headers={"Retry-After": "5"}) from None
+        key = parse_api_key(value)
+        if not key:
+            # An empty secret is re-read soon, so a key put in after deploy is seen quickly.
+            if refresh or self._empty_since is None:
+                self._empty_since = time.monotonic()
+            raise NotConfigured()
+        self._empty_since = None
+        return key
+
+    def is_configured(self) -> bool:
+        """Whether the secret holds a non-empty key (never exposes the key itself)."""
+        try:
+            self.get()
+        except NotConfigured:
+            return False
+        return True

@@ -1,0 +1,47 @@
+"""Function settings, read once per container from the environment the template sets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DAILY_API_URL = "https://api.daily.co/v1"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    daily_api_url: str
+    api_key_secret: str
+    secret_max_age: int
+    room_ttl: int
+    min_room_ttl: int
+    max_room_ttl: int
+    max_participants: int
+    connect_timeout: float
+    read_timeout: float
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Build settings from the environment, with the documented defaults."""
+        max_ttl = _int("MAX_ROOM_TTL_SECONDS", 3600)
+        return cls(
+            daily_api_url=os.environ.get("DAILY_API_URL", "").strip().rstrip("/") or DAILY_API_URL,
+            api_key_secret=os.environ.get("DAILY_API_KEY_SECRET", "").strip(),
+            secret_max_age=_int("SECRET_MAX_AGE_SECONDS", 300),
+            room_ttl=min(_int("ROOM_TTL_SECONDS", 300), max_ttl),
+            min_room_ttl=_int("MIN_ROOM_TTL_SECONDS", 60),
+            max_room_ttl=max_ttl,
+            max_participants=_int("MAX_PARTICIPANTS", 10),
+            connect_timeout=_float("DAILY_CONNECT_TIMEOUT_SECONDS", 2.0),
+            read_timeout=_float("DAILY_READ_TIMEOUT_SECONDS", 6.0),
+        )
