@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from daily_rooms.api import allow_only, json_response, new_resolver
+from daily_rooms.api import allow_only, json_response, metrics, new_resolver
 from daily_rooms.api_key import ApiKeySource
 from daily_rooms.settings import Settings
 
 settings = Settings.from_env()
 logger = Logger()
-metrics = Metrics(namespace="DailyRooms")
 api_key = ApiKeySource(settings.api_key_secret, settings.secret_max_age)
 app = new_resolver()
 allow_only(app, "/api/health", "GET")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
 
 from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
 
 logger = Logger(child=True)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "DailyRooms")
 
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"]
@@ -31,6 +34,12 @@ def new_resolver() -> APIGatewayHttpResolver:
 
     def error_response(error: ApiError) -> Response:
         request_id = app.current_event.request_context.request_id
+        logger.info("Request answered with an error", extra={"error": error.code})
+        metrics.add_metric(
+            name="ServerErrors" if error.status >= 500 else "ClientErrors",
+            unit=MetricUnit.Count,
+            value=1,
+        )
         body = {"error": error.code, "message": error.message, "requestId": request_id}
         return json_response(error.status, body, error.headers)
 

@@ -6,7 +6,8 @@ import json
 import time
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import GetParameterError
 from botocore.exceptions import ClientError
 
 from daily_rooms.errors import NotConfigured, SecretUnavailable
@@ -35,10 +36,9 @@ def parse_api_key(value: str | bytes | None) -> str:
 class ApiKeySource:
     """Reads the Daily API key from one secret; the value is cached for `max_age` seconds."""
 
-    def __init__(self, secret_id: str, max_age: int, provider: SecretsProvider | None = None):
+    def __init__(self, secret_id: str, max_age: int):
         self.secret_id = secret_id
         self.max_age = max_age
-        self.provider = provider or SecretsProvider()
         self._empty_since: float | None = None
 
     def get(self, *, refresh: bool = False) -> str:
@@ -48,7 +48,7 @@ class ApiKeySource:
         if self._empty_since is not None:
             refresh = refresh or time.monotonic() - self._empty_since > EMPTY_RECHECK_SECONDS
         try:
-            value = self.provider.get(self.secret_id, max_age=self.max_age, force_fetch=refresh)
+            value = parameters.get_secret(self.secret_id, max_age=self.max_age, force_fetch=refresh)
         except GetParameterError as exc:
             cause = exc.__context__
             code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else ""

@@ -80,6 +80,8 @@ class DailyClient:
             raise error_for(response)
         body = _daily_error(response)
         if not body:
-            logger.error("Daily answered with a body that is not a JSON object", extra={"path": path})
+            logger.error(
+                "Daily answered with a body that is not a JSON object", extra={"path": path}
+            )
             raise UpstreamError()
         return body

@@ -34,7 +34,9 @@ def requested_ttl(body: str | None, settings: Settings) -> int:
         raise InvalidRequest("The request body must be a JSON object.")
     unknown = sorted(set(document) - {"ttl_seconds"})
     if unknown:
-        raise InvalidRequest(f"Unknown field(s): {', '.join(unknown)}. Only ttl_seconds is accepted.")
+        raise InvalidRequest(
+            f"Unknown field(s): {', '.join(unknown)}. Only ttl_seconds is accepted."
+        )
     ttl = document.get("ttl_seconds", settings.room_ttl)
     low, high = settings.min_room_ttl, settings.max_room_ttl
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not low <= ttl <= high:
