@@ -20,6 +20,8 @@ from moto.server import ThreadedMotoServer
 from localdev.daily_emulator import DailyEmulator
 
 SECRET_NAME = "daily-rooms/daily-api-key"  # noqa: S105 (a name, not a value)
+ORIGIN_SECRET_NAME = "daily-rooms/origin-verify"  # noqa: S105
+STATE_TABLE = "daily-rooms-state"
 REGION = "us-east-1"
 
 
@@ -47,6 +49,7 @@ class LocalStack:
     moto_url: str
     daily: DailyEmulator | None
     api_key: str
+    origin_secret: str
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -55,6 +58,20 @@ class LocalStack:
         if self.daily is None:
             return "real Daily API (DAILY_API_KEY is set)"
         return f"offline: Daily emulator at {self.daily.base_url}, AWS emulated by moto"
+
+    def cdn_headers(self, viewer_ip: str, viewer_port: int = 50000) -> dict[str, str]:
+        """The headers CloudFront adds on the way to the API (lower-case, as HttpApi has them)."""
+        return {
+            "x-origin-verify": self.origin_secret,
+            "cloudfront-viewer-address": f"{viewer_ip}:{viewer_port}",
+        }
+
+    def clear_state(self) -> None:
+        """Empty the rate-limit and idempotency table."""
+        dynamodb = self.client("dynamodb")
+        for page in dynamodb.get_paginator("scan").paginate(TableName=STATE_TABLE):
+            for item in page["Items"]:
+                dynamodb.delete_item(TableName=STATE_TABLE, Key={"id": item["id"]})
 
     def client(self, service: str):
         """A boto3 client for the emulated AWS."""
@@ -72,7 +89,9 @@ class LocalStack:
     def reset(self) -> None:
         """Back to a configured stack with an empty emulator."""
         if self.daily is not None:
+            self.daily.wait_idle()
             self.daily.reset()
+        self.clear_state()
         self.set_configured(True)
 
     def close(self) -> None:
@@ -90,6 +109,8 @@ def local_environment(moto_url: str, daily_url: str | None) -> dict[str, str]:
         "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL": moto_url,
         "DAILY_API_KEY_SECRET": SECRET_NAME,
+        "ORIGIN_VERIFY_SECRET": ORIGIN_SECRET_NAME,
+        "STATE_TABLE": STATE_TABLE,
         "POWERTOOLS_SERVICE_NAME": "daily-rooms",
         "POWERTOOLS_METRICS_NAMESPACE": "DailyRooms",
     }
@@ -110,7 +131,26 @@ def start_local_stack(
     daily = None if daily_api_key else DailyEmulator(emulator_key, port=port_daily).start()
     env = local_environment(moto_url, daily.base_url if daily else None)
     os.environ.update(env)
-    stack = LocalStack(moto, moto_url, daily, daily_api_key or daily.api_key, env)
-    stack.client("secretsmanager").create_secret(Name=SECRET_NAME, SecretString="{}")
-    stack.set_configured(True)
+    origin_secret = secrets.token_urlsafe(36)
+    stack = LocalStack(moto, moto_url, daily, daily_api_key or daily.api_key, origin_secret, env)
+    seed_aws(stack)
     return stack
+
+
+def seed_aws(stack: LocalStack) -> None:
+    """Create what the template creates: the two secrets and the state table."""
+    secretsmanager = stack.client("secretsmanager")
+    secretsmanager.create_secret(Name=SECRET_NAME, SecretString="{}")
+    secretsmanager.create_secret(Name=ORIGIN_SECRET_NAME, SecretString=stack.origin_secret)
+    dynamodb = stack.client("dynamodb")
+    dynamodb.create_table(
+        TableName=STATE_TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=STATE_TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+    stack.set_configured(True)

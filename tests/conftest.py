@@ -48,12 +48,17 @@ def fresh_stack(stack: LocalStack) -> LocalStack:
 
 
 class Invoker:
-    """Calls a handler module the way Lambda does and decodes its answer."""
+    """Calls a handler module the way Lambda does, behind CloudFront, and decodes its answer."""
 
-    def __init__(self, module: ModuleType):
+    def __init__(self, module: ModuleType, stack: LocalStack):
         self.module = module
+        self.stack = stack
 
-    def __call__(self, event: dict) -> tuple[int, dict[str, str], dict]:
+    def __call__(
+        self, event: dict, *, viewer: str = "198.51.100.7", via_cdn: bool = True
+    ) -> tuple[int, dict[str, str], dict]:
+        if via_cdn:
+            event = {**event, "headers": {**event["headers"], **self.stack.cdn_headers(viewer)}}
         result = self.module.handler(event, LambdaContext(function_name=self.module.__name__))
         body = json.loads(result["body"]) if result.get("body") else {}
         return result["statusCode"], result.get("headers") or {}, body
@@ -62,12 +67,12 @@ class Invoker:
 @pytest.fixture
 def create_room(fresh_stack: LocalStack) -> Invoker:
     """The create-room handler, imported once the stack's environment is set."""
-    return Invoker(importlib.import_module("create_room"))
+    return Invoker(importlib.import_module("create_room"), fresh_stack)
 
 
 @pytest.fixture
 def health(fresh_stack: LocalStack) -> Invoker:
-    return Invoker(importlib.import_module("health"))
+    return Invoker(importlib.import_module("health"), fresh_stack)
 
 
 class LogRecorder(logging.Handler):

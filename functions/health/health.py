@@ -8,13 +8,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from daily_rooms.api import allow_only, json_response, metrics, new_resolver
-from daily_rooms.api_key import ApiKeySource
 from daily_rooms.settings import Settings
+from daily_rooms.stored_secrets import ApiKeySource
+from daily_rooms.viewer import OriginCheck
 
 settings = Settings.from_env()
 logger = Logger()
 api_key = ApiKeySource(settings.api_key_secret, settings.secret_max_age)
-app = new_resolver()
+app = new_resolver(OriginCheck(settings.origin_verify_secret, settings.secret_max_age))
 allow_only(app, "/api/health", "GET")
 
 

@@ -30,17 +30,19 @@ def with_body(body: str | None) -> dict:
     return event
 
 
-def run_scenario(stack, create_room: Invoker, scenario: Scenario) -> tuple[int, dict, dict]:
+def run_scenario(
+    stack, create_room: Invoker, scenario: Scenario, viewer: str = "198.51.100.7"
+) -> tuple[int, dict, dict]:
     stack.set_configured(scenario.configured)
     if scenario.daily_fault:
         stack.daily.inject(method="POST", path_prefix="/v1/rooms", times=10, **scenario.daily_fault)
-    return create_room(with_body(scenario.body))
+    return create_room(with_body(scenario.body), viewer=viewer)
 
 
 @pytest.fixture
 def short_timeouts(create_room: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read timeout short enough for the emulator's delay fault to trip it quickly."""
-    monkeypatch.setattr(create_room.module.daily, "timeout", (1.0, 0.5))
+    monkeypatch.setattr(create_room.module.creator.daily, "timeout", (1.0, 0.5))
 
 
 def test_creates_room_with_the_original_properties_and_fresh_exp(fresh_stack, create_room):
@@ -49,14 +51,16 @@ def test_creates_room_with_the_original_properties_and_fresh_exp(fresh_stack, cr
 
     assert status == 201
     assert headers["Content-Type"] == "application/json"
-    assert set(body) == {"name", "url", "exp"}
+    assert set(body) == {"name", "url", "exp", "ownerToken"}
     stored = fresh_stack.daily.rooms[body["name"]]
     config = dict(stored["config"])
     exp = config.pop("exp")
     assert config == EXPECTED_PROPERTIES
     assert isinstance(exp, int)
     assert abs(exp - (before + 600)) <= 2
-    assert body == {"name": stored["name"], "url": stored["url"], "exp": exp}
+    assert body["url"] == stored["url"] == f"https://emulator.daily.co/{body['name']}"
+    assert body["exp"] == exp
+    assert "?" not in body["url"]
 
 
 def test_default_ttl_is_used_without_a_body(fresh_stack, create_room):
@@ -95,7 +99,8 @@ def test_error_mapping(fresh_stack, create_room, short_timeouts, scenario: Scena
     assert headers["Content-Type"] == "application/json"
     for name, value in scenario.headers.items():
         assert headers[name] == value
-    assert fresh_stack.daily.rooms == {}
+    fresh_stack.daily.wait_idle()
+    assert len(fresh_stack.daily.rooms) <= scenario.max_rooms
 
 
 def test_daily_400_detail_is_logged_not_returned(fresh_stack, create_room, logs):
@@ -155,12 +160,14 @@ def test_key_appears_in_no_log_line_and_no_response(
     fresh_stack, create_room, health, logs, short_timeouts, capsys
 ):
     answers = []
-    for scenario in SCENARIOS:
+    for number, scenario in enumerate(SCENARIOS):
+        fresh_stack.daily.wait_idle()
         fresh_stack.daily.reset()
-        answers.append(run_scenario(fresh_stack, create_room, scenario))
+        answers.append(run_scenario(fresh_stack, create_room, scenario, f"198.51.100.{number}"))
+    fresh_stack.daily.wait_idle()
     fresh_stack.daily.reset()
     fresh_stack.set_configured(True)
-    answers.append(create_room(with_body(None)))
+    answers.append(create_room(with_body(None), viewer="198.51.100.200"))
     answers.append(health(load_event("health/health.json")))
     printed = capsys.readouterr()
 

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from daily_rooms.api_key import parse_api_key
 from daily_rooms.errors import InvalidRequest, UpstreamError
 from daily_rooms.rooms import (
     MAX_BODY_BYTES,
@@ -16,6 +15,7 @@ from daily_rooms.rooms import (
     room_properties,
 )
 from daily_rooms.settings import DAILY_API_URL, Settings
+from daily_rooms.stored_secrets import parse_api_key
 
 
 @pytest.fixture

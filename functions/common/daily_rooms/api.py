@@ -7,9 +7,11 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.metrics import MetricUnit
 
 from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
+from daily_rooms.viewer import OriginCheck
 
 logger = Logger(child=True)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "DailyRooms")
@@ -28,9 +30,16 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
     )
 
 
-def new_resolver() -> APIGatewayHttpResolver:
-    """A resolver whose every error, expected or not, is `{error, message, requestId}`."""
+def new_resolver(origin: OriginCheck) -> APIGatewayHttpResolver:
+    """A resolver that refuses calls bypassing the CDN and answers every error as
+    `{error, message, requestId}`."""
     app = APIGatewayHttpResolver()
+
+    def require_origin(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+        origin.require(app.current_event.headers)
+        return next_middleware(app)
+
+    app.use([require_origin])
 
     def error_response(error: ApiError) -> Response:
         request_id = app.current_event.request_context.request_id

@@ -1,4 +1,4 @@
-"""The Daily API key, read from Secrets Manager through Powertools and cached per container."""
+"""Secrets Manager values (the Daily API key, the origin-verify value), cached per container."""
 
 from __future__ import annotations
 
@@ -16,6 +16,19 @@ logger = Logger(child=True)
 
 _MISSING_CODES = {"ResourceNotFoundException"}
 EMPTY_RECHECK_SECONDS = 10
+
+
+def read_secret(secret_id: str, max_age: int, *, refresh: bool = False) -> str | bytes | None:
+    """The secret's value (None if it or its value does not exist); SecretUnavailable else."""
+    try:
+        return parameters.get_secret(secret_id, max_age=max_age, force_fetch=refresh)
+    except GetParameterError as exc:
+        cause = exc.__context__
+        code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else ""
+        if code in _MISSING_CODES:
+            return None
+        logger.error("Cannot read a secret", extra={"aws_error": code or type(cause).__name__})
+        raise SecretUnavailable(headers={"Retry-After": "5"}) from None
 
 
 def parse_api_key(value: str | bytes | None) -> str:
@@ -47,15 +60,7 @@ class ApiKeySource:
             raise NotConfigured()
         if self._empty_since is not None:
             refresh = refresh or time.monotonic() - self._empty_since > EMPTY_RECHECK_SECONDS
-        try:
-            value = parameters.get_secret(self.secret_id, max_age=self.max_age, force_fetch=refresh)
-        except GetParameterError as exc:
-            cause = exc.__context__
-            code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else ""
-            if code in _MISSING_CODES:
-                raise NotConfigured() from None
-            logger.error("Cannot read the Daily API key secret", extra={"aws_error": code})
-            raise SecretUnavailable(headers={"Retry-After": "5"}) from None
+        value = read_secret(self.secret_id, self.max_age, refresh=refresh)
         key = parse_api_key(value)
         if not key:
             # An empty secret is re-read soon, so a key put in after deploy is seen quickly.

@@ -1,0 +1,621 @@
+"""A stdlib-only emulator of the Daily REST API endpoints this project uses.
+
+It serves /v1/rooms, /v1/rooms/:name and /v1/meeting-tokens with Daily's auth rules, validation,
+error bodies and documented rate limits, and lets tests inject faults (error statuses, delays,
+malformed bodies, dropped connections) from Python or over HTTP under /__emulator/.
+Run it standalone with ``python -m localdev.daily_emulator --port 8787``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import string
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+RATE_LIMIT_INFO = "rate limit exceeded. Back off and retry."
+ERROR_TYPES = {
+    400: "invalid-request-error",
+    401: "authentication-error",
+    403: "forbidden-error",
+    404: "not-found",
+    405: "invalid-request-error",
+    429: "rate-limit-error",
+}
+ROOM_PATH = re.compile(r"/v1/rooms/([^/]+)")
+INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+ROOM_PARAMETERS = {"name", "privacy", "properties"}
+ROOM_PROPERTIES: dict[str, type] = {
+    "exp": int,
+    "nbf": int,
+    "max_participants": int,
+    "enable_prejoin_ui": bool,
+    "enable_network_ui": bool,
+    "enable_screenshare": bool,
+    "enable_chat": bool,
+    "eject_at_room_exp": bool,
+    "enable_knocking": bool,
+    "start_video_off": bool,
+    "start_audio_off": bool,
+    "lang": str,
+}
+TOKEN_PROPERTIES: dict[str, type] = {
+    "room_name": str,
+    "is_owner": bool,
+    "exp": int,
+    "nbf": int,
+    "user_name": str,
+    "user_id": str,
+    "eject_at_token_exp": bool,
+    "eject_after_elapsed": int,
+}
+TYPE_NAMES = {int: "an integer", bool: "a boolean", str: "a string"}
+MAX_PARTICIPANTS = 200
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `per_second` requests in any 1 s and `per_window` in any `window_seconds`."""
+
+    per_second: int
+    per_window: int
+    window_seconds: float
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Daily's documented limits per endpoint class, counted per API key."""
+
+    default: RateLimit = field(default_factory=lambda: RateLimit(20, 100, 5.0))
+    delete_room: RateLimit = field(default_factory=lambda: RateLimit(2, 50, 30.0))
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One /v1 request the emulator answered; `status` is None when the connection was dropped."""
+
+    method: str
+    path: str
+    body: Any
+    status: int | None
+    at: float  # time.monotonic() when the answer was decided
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> _Reply:
+        content = {"Content-Type": "application/json", **(headers or {})}
+        return cls(status, json.dumps(payload).encode(), content)
+
+
+class _ApiError(Exception):
+    """Raised by request handling to answer with a Daily error body."""
+
+    def __init__(
+        self,
+        status: int,
+        info: str,
+        error: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(info)
+        self.reply = _Reply.json(status, {**_error_body(status, info, error), **extra}, headers)
+
+
+@dataclass
+class _Fault:
+    method: str | None
+    path_prefix: str | None
+    status: int | None
+    body: Any
+    headers: dict[str, str]
+    delay: float
+    malformed: bool
+    drop: bool
+    times: int
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_prefix is None or _path_matches(path, self.path_prefix)
+        )
+
+    def replaces_handling(self) -> bool:
+        return self.drop or self.malformed or self.status is not None
+
+    def reply(self) -> _Reply | None:
+        if self.drop:
+            return None
+        if self.malformed:
+            return _Reply(
+                self.status or 200, b"<html>oops", {"Content-Type": "text/html", **self.headers}
+            )
+        assert self.status is not None
+        body = self.body if self.body is not None else _default_body(self.status)
+        return _Reply.json(self.status, body, self.headers)
+
+
+def _error_body(status: int, info: str, error: str | None = None) -> dict[str, str]:
+    kind = error or ERROR_TYPES.get(
+        status, "server-error" if status >= 500 else "invalid-request-error"
+    )
+    return {"error": kind, "info": info}
+
+
+def _default_body(status: int) -> dict[str, str]:
+    """Daily's error body for an injected status (an empty object for non-errors)."""
+    if status < 400:
+        return {}
+    info = {429: RATE_LIMIT_INFO}.get(status, "server error" if status >= 500 else "emulated error")
+    return _error_body(status, info)
+
+
+def _path_matches(path: str, prefix: str) -> bool:
+    """Match a prefix given with or without the leading /v1."""
+    return path.startswith(prefix) or path.removeprefix("/v1").startswith(prefix)
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return None
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _ApiError(400, "request body is not valid JSON", "json-parsing-error") from None
+    if not isinstance(body, dict):
+        raise _ApiError(400, "request body must be a JSON object")
+    return body
+
+
+def _validate_properties(
+    properties: Any, schema: dict[str, type], kind: str, now: float
+) -> dict[str, Any]:
+    """Check keys and exact JSON types (so 1.5, "1" and true are not integers), and exp > now."""
+    if not isinstance(properties, dict):
+        raise _ApiError(400, f"{kind} properties must be an object")
+    for key, value in properties.items():
+        expected = schema.get(key)
+        if expected is None:
+            raise _ApiError(400, f"unknown {kind} property {key}")
+        if type(value) is not expected:
+            raise _ApiError(400, f"{key} must be {TYPE_NAMES[expected]}")
+    if "exp" in properties and properties["exp"] < now:
+        raise _ApiError(400, "exp must not be in the past")
+    return dict(properties)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _jwt(claims: dict[str, Any], key: str) -> str:
+    """An HS256 JWT of `claims` signed with `key`."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    signing_input = ".".join(_b64url(json.dumps(part).encode()) for part in (header, claims))
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+class DailyEmulator:
+    """An in-process HTTP server that behaves like https://api.daily.co/v1 for one API key."""
+
+    def __init__(
+        self,
+        api_key: str = "emulator-key",
+        domain: str = "emulator",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+        limits: RateLimits | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._domain = domain
+        self._address = (host, port)
+        self._clock = clock
+        self._limits = limits or RateLimits()
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._rooms: dict[str, dict[str, Any]] = {}
+        self._tokens: list[dict[str, Any]] = []
+        self._log: list[RequestRecord] = []
+        self._faults: list[_Fault] = []
+        self._windows: dict[tuple[str, str], deque[float]] = {}
+        self._idle = threading.Condition()
+        self._in_flight = 0
+
+    def start(self) -> DailyEmulator:
+        if self._server is not None:
+            raise RuntimeError("the emulator is already started")
+        self._server = _Server(self._address, _Handler)
+        self._server.emulator = self
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def set_api_key(self, api_key: str) -> None:
+        """Accept only this key from now on, as after a key rotation in the dashboard."""
+        with self._lock:
+            self._api_key = api_key
+
+    def track(self, delta: int) -> None:
+        """Count a request in (+1) or out (-1); `wait_idle` waits for the count to reach 0."""
+        with self._idle:
+            self._in_flight += delta
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being handled (e.g. one still in an injected delay)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> DailyEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        return f"http://{self._address[0]}:{self._server.server_address[1]}/v1"
+
+    @property
+    def api_key(self) -> str:
+        return self._api_key
+
+    @property
+    def domain(self) -> str:
+        return self._domain
+
+    @property
+    def rooms(self) -> dict[str, dict[str, Any]]:
+        """Room objects by name; expired rooms stay here until deleted or reset."""
+        with self._lock:
+            return copy.deepcopy(self._rooms)
+
+    @property
+    def tokens(self) -> list[dict[str, Any]]:
+        """Decoded payloads of the meeting tokens issued."""
+        with self._lock:
+            return copy.deepcopy(self._tokens)
+
+    @property
+    def requests_log(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._log)
+
+    def calls(
+        self, method: str | None = None, path_prefix: str | None = None
+    ) -> list[RequestRecord]:
+        """Logged requests filtered by method and path prefix (with or without /v1)."""
+        return [
+            record
+            for record in self.requests_log
+            if (method is None or record.method == method.upper())
+            and (path_prefix is None or _path_matches(record.path, path_prefix))
+        ]
+
+    def reset(self) -> None:
+        """Forget rooms, tokens, the log, pending faults and rate-limit windows."""
+        with self._lock:
+            for collection in (self._rooms, self._tokens, self._log, self._faults, self._windows):
+                collection.clear()
+
+    def inject(
+        self,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        status: int | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        malformed: bool = False,
+        drop: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Give the next `times` matching /v1 requests this fault instead of normal handling.
+
+        A fault with only `delay` delays normal handling; `status` answers with `body` (default:
+        Daily's error body for it) plus `headers`; `malformed` answers `<html>oops`; `drop` closes
+        the connection without answering.
+        """
+        if status is not None and not (isinstance(status, int) and 100 <= status <= 599):
+            raise ValueError(f"status must be an HTTP status code, not {status!r}")
+        if not (isinstance(times, int) and times >= 1) or delay < 0:
+            raise ValueError("times must be a positive integer and delay not negative")
+        fault = _Fault(
+            method.upper() if method else None,
+            path_prefix,
+            status,
+            body,
+            dict(headers or {}),
+            float(delay),
+            bool(malformed),
+            bool(drop),
+            times,
+        )
+        with self._lock:
+            self._faults.append(fault)
+
+    def _handle(
+        self, method: str, target: str, authorization: str | None, raw: bytes
+    ) -> _Reply | None:
+        """Answer one HTTP request; None means drop the connection."""
+        path = urlsplit(target).path
+        if path.startswith("/__emulator/"):
+            return self._control(method, path, raw)
+        fault = self._take_fault(method, path)
+        if fault is not None:
+            time.sleep(fault.delay)
+        if fault is not None and fault.replaces_handling():
+            reply = fault.reply()
+        else:
+            reply = self._api(method, path, authorization, raw)
+        status = reply.status if reply is not None else None
+        record = RequestRecord(method, path, _json_or_none(raw), status, time.monotonic())
+        with self._lock:
+            self._log.append(record)
+        return reply
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _control(self, method: str, path: str, raw: bytes) -> _Reply:
+        """Serve the unauthenticated, unlogged, unlimited /__emulator/ routes."""
+        routes: dict[str, tuple[str, Callable[[], Any]]] = {
+            "/__emulator/reset": ("POST", self._control_reset),
+            "/__emulator/faults": ("POST", lambda: self._control_inject(raw)),
+            "/__emulator/state": ("GET", self._state),
+        }
+        try:
+            if path not in routes:
+                raise _ApiError(404, f"unknown emulator route {path}")
+            allowed, action = routes[path]
+            if method != allowed:
+                raise _ApiError(405, f"{path} only accepts {allowed}", headers={"Allow": allowed})
+            return _Reply.json(200, action())
+        except _ApiError as error:
+            return error.reply
+
+    def _control_reset(self) -> dict[str, bool]:
+        self.reset()
+        return {"reset": True}
+
+    def _control_inject(self, raw: bytes) -> dict[str, bool]:
+        try:
+            self.inject(**_json_body(raw))
+        except (TypeError, ValueError) as error:
+            raise _ApiError(400, f"bad fault: {error}") from None
+        return {"injected": True}
+
+    def _state(self) -> dict[str, Any]:
+        log = [asdict(record) for record in self.requests_log]
+        return {"rooms": self.rooms, "tokens": self.tokens, "requests_log": log}
+
+    def _api(self, method: str, path: str, authorization: str | None, raw: bytes) -> _Reply:
+        route = path.rstrip("/")
+        try:
+            key = self._authenticate(authorization)
+            deleting_room = method == "DELETE" and ROOM_PATH.fullmatch(route)
+            self._check_rate(key, "delete_room" if deleting_room else "default")
+            if route == "/v1/rooms":
+                handlers = {"GET": self._list_rooms, "POST": lambda: self._create_room(raw)}
+            elif match := ROOM_PATH.fullmatch(route):
+                name = unquote(match[1])
+                handlers = {
+                    "GET": lambda: self._find_room(name),
+                    "DELETE": lambda: self._delete_room(name),
+                }
+            elif route == "/v1/meeting-tokens":
+                handlers = {"POST": lambda: self._create_token(raw)}
+            else:
+                raise _ApiError(404, f"no such endpoint: {path}")
+            if method not in handlers:
+                allow = ", ".join(handlers)
+                raise _ApiError(
+                    405, f"method {method} not allowed on {path}", headers={"Allow": allow}
+                )
+            return _Reply.json(200, handlers[method]())
+        except _ApiError as error:
+            return error.reply
+
+    def _authenticate(self, authorization: str | None) -> str:
+        if authorization is None:
+            raise _ApiError(400, "Authorization header missing", "authorization-header-error")
+        scheme, _, key = authorization.partition(" ")
+        if scheme != "Bearer" or not key.strip():
+            raise _ApiError(400, "bad Authorization header format", "authorization-header-error")
+        if key.strip() != self._api_key:
+            raise _ApiError(401, "invalid API key", "authentication-error")
+        return key.strip()
+
+    def _check_rate(self, key: str, endpoint_class: str) -> None:
+        """Count one request against the key's sliding windows, or raise 429 (not counted)."""
+        limit: RateLimit = getattr(self._limits, endpoint_class)
+        now = self._clock()
+        with self._lock:
+            stamps = self._windows.setdefault((key, endpoint_class), deque())
+            while stamps and stamps[0] <= now - limit.window_seconds:
+                stamps.popleft()
+            last_second = sum(1 for stamp in stamps if stamp > now - 1.0)
+            if last_second >= limit.per_second or len(stamps) >= limit.per_window:
+                raise _ApiError(429, RATE_LIMIT_INFO)
+            stamps.append(now)
+
+    def _create_room(self, raw: bytes) -> dict[str, Any]:
+        body = _json_body(raw)
+        now = self._clock()
+        unknown = sorted(set(body) - ROOM_PARAMETERS)
+        if unknown:
+            raise _ApiError(400, f"unknown parameter {unknown[0]}")
+        name = body.get("name")
+        if name is None:
+            name = "".join(secrets.choice(string.ascii_letters) for _ in range(20))
+        elif not isinstance(name, str) or not name:
+            raise _ApiError(400, "name must be a non-empty string")
+        elif len(name) > 128:
+            raise _ApiError(400, "name must be at most 128 characters")
+        elif INVALID_NAME_CHARS.search(name):
+            raise _ApiError(400, "name may only contain letters, digits, '-' and '_'")
+        privacy = body.get("privacy", "public")
+        if privacy not in ("public", "private"):
+            raise _ApiError(400, "privacy must be 'public' or 'private'")
+        config = _validate_properties(body.get("properties", {}), ROOM_PROPERTIES, "room", now)
+        if not 1 <= config.get("max_participants", 1) <= MAX_PARTICIPANTS:
+            raise _ApiError(400, f"max_participants must be between 1 and {MAX_PARTICIPANTS}")
+        created_at = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        room = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "api_created": True,
+            "privacy": privacy,
+            "url": f"https://{self._domain}.daily.co/{name}",
+            "created_at": created_at,
+            "config": config,
+        }
+        with self._lock:
+            existing = self._rooms.get(name)
+            if existing is not None and not self._expired(existing, now):
+                raise _ApiError(400, f"a room named {name} already exists")
+            self._rooms[name] = room
+            return copy.deepcopy(room)
+
+    @staticmethod
+    def _expired(room: dict[str, Any], now: float) -> bool:
+        exp = room["config"].get("exp")
+        return exp is not None and now >= exp
+
+    def _find_room(self, name: str) -> dict[str, Any]:
+        """The live room, or 404 (with deleted: true once its exp has passed)."""
+        with self._lock:
+            room = copy.deepcopy(self._rooms.get(name))
+        if room is None:
+            raise _ApiError(404, f"room {name} not found")
+        if self._expired(room, self._clock()):
+            raise _ApiError(404, f"room {name} not found", deleted=True)
+        return room
+
+    def _list_rooms(self) -> dict[str, Any]:
+        now = self._clock()
+        with self._lock:
+            live = [copy.deepcopy(r) for r in self._rooms.values() if not self._expired(r, now)]
+        return {"total_count": len(live), "data": live}
+
+    def _delete_room(self, name: str) -> dict[str, Any]:
+        self._find_room(name)
+        with self._lock:
+            self._rooms.pop(name, None)
+        return {"deleted": True, "name": name}
+
+    def _create_token(self, raw: bytes) -> dict[str, str]:
+        body = _json_body(raw)
+        now = self._clock()
+        unknown = sorted(set(body) - {"properties"})
+        if unknown:
+            raise _ApiError(400, f"unknown parameter {unknown[0]}")
+        properties = body.get("properties", {})
+        claims = _validate_properties(properties, TOKEN_PROPERTIES, "meeting token", now)
+        claims["iat"] = int(now)
+        with self._lock:
+            self._tokens.append(copy.deepcopy(claims))
+        return {"token": _jwt(claims, self._api_key)}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: DailyEmulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def _dispatch(self) -> None:
+        self.server.emulator.track(+1)
+        try:
+            self._respond()
+        finally:
+            self.server.emulator.track(-1)
+
+    def _respond(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        emulator = self.server.emulator
+        reply = emulator._handle(self.command, self.path, self.headers.get("Authorization"), raw)
+        if reply is None:
+            self.close_connection = True
+            return
+        try:
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except ConnectionError:  # the client gave up, e.g. timed out during an injected delay
+            self.close_connection = True
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _dispatch
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default per-request stderr logging."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the emulator in the foreground until Ctrl-C."""
+    parser = argparse.ArgumentParser(description="Run the Daily REST API emulator.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--api-key", default="emulator-key")
+    parser.add_argument("--domain", default="emulator")
+    args = parser.parse_args(argv)
+    with DailyEmulator(args.api_key, args.domain, args.host, args.port) as daily:
+        print(f"Daily emulator listening on {daily.base_url}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("Daily emulator stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()
