@@ -258,6 +258,12 @@ class DailyEmulator:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
+    def set_limits(self, limits: RateLimits) -> None:
+        """Replace the rate limits (and forget the windows counted so far)."""
+        with self._lock:
+            self._limits = limits
+            self._windows.clear()
+
     def set_api_key(self, api_key: str) -> None:
         """Accept only this key from now on, as after a key rotation in the dashboard."""
         with self._lock:

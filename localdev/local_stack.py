@@ -6,15 +6,18 @@ the handlers at them through the environment, so the same code runs here as in L
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
+from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
 from localdev.daily_emulator import DailyEmulator
@@ -91,6 +94,7 @@ class LocalStack:
         if self.daily is not None:
             self.daily.wait_idle()
             self.daily.reset()
+            self.daily.set_api_key(self.api_key)
         self.clear_state()
         self.set_configured(True)
 
@@ -98,6 +102,26 @@ class LocalStack:
         if self.daily is not None:
             self.daily.stop()
         self.moto.stop()
+
+
+def serialize_dynamodb_writes() -> None:
+    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
+
+    moto's threaded server runs a conditional write's check and its update as separate steps,
+    so concurrent requests can both pass the check; the rate limiter relies on them not doing so.
+    """
+    if getattr(DynamoDBBackend, "_writes_serialized", False):
+        return
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args, _original=original, **kwargs):
+            with lock:
+                return _original(*args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
+    DynamoDBBackend._writes_serialized = True
 
 
 def local_environment(moto_url: str, daily_url: str | None) -> dict[str, str]:
@@ -123,6 +147,7 @@ def start_local_stack(
     *, daily_api_key: str | None = None, port_moto: int = 0, port_daily: int = 0
 ) -> LocalStack:
     """Start moto and, unless a real key is given, the Daily emulator; set os.environ."""
+    serialize_dynamodb_writes()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port_moto, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

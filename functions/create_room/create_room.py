@@ -8,8 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
-from daily_rooms.api import allow_only, json_response, metrics, new_resolver
+from daily_rooms.api import allow_only, json_response, metrics, new_resolver, request_body, resolve
 from daily_rooms.daily_client import DailyClient, Deadline
 from daily_rooms.idempotency import Idempotency
 from daily_rooms.rate_limiter import Limits, RateLimiter
@@ -23,7 +24,13 @@ DEADLINE_MARGIN_SECONDS = 1.5
 
 settings = Settings.from_env()
 logger = Logger()
-dynamodb = boto3.client("dynamodb")
+# Fail fast when DynamoDB is unreachable: the limiter then refuses creation (fail closed).
+dynamodb = boto3.client(
+    "dynamodb",
+    config=Config(
+        connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"}
+    ),
+)
 origin = OriginCheck(settings.origin_verify_secret, settings.secret_max_age)
 limits = Limits(settings.viewer_limit, settings.viewer_window, settings.daily_cap)
 creator = RoomCreator(
@@ -40,7 +47,7 @@ allow_only(app, "/api/rooms", "POST")
 @app.post("/api/rooms")
 def create_room() -> Response:
     event = app.current_event
-    ttl = requested_ttl(event.decoded_body, settings)
+    ttl = requested_ttl(request_body(event), settings)
     viewer = viewer_address(
         event.headers, event.request_context.http.source_ip, trusted=origin.enabled
     )
@@ -56,4 +63,4 @@ def create_room() -> Response:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
     idempotency.register(context)
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from daily_rooms.api import allow_only, json_response, metrics, new_resolver
+from daily_rooms.api import allow_only, json_response, metrics, new_resolver, resolve
 from daily_rooms.settings import Settings
 from daily_rooms.stored_secrets import ApiKeySource
 from daily_rooms.viewer import OriginCheck
@@ -27,4 +27,4 @@ def health() -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -9,8 +9,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
+from daily_rooms.errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound
 from daily_rooms.viewer import OriginCheck
 
 logger = Logger(child=True)
@@ -28,6 +30,31 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
         body=json.dumps(body, separators=(",", ":")),
         headers={**JSON_HEADERS, **(headers or {})},
     )
+
+
+def request_body(event: APIGatewayProxyEventV2) -> str | None:
+    """The body as text; one that is not valid base64 or UTF-8 is a bad request."""
+    try:
+        return event.decoded_body
+    except ValueError:
+        raise InvalidRequest("The request body could not be decoded.") from None
+
+
+def resolve(app: APIGatewayHttpResolver, event: dict, context: LambdaContext) -> dict:
+    """Resolve the event; even one the resolver cannot read is answered with JSON."""
+    try:
+        return app.resolve(event, context)
+    except Exception:
+        logger.exception("Event could not be handled")
+        context_part = event.get("requestContext") if isinstance(event, dict) else None
+        request_id = context_part.get("requestId") if isinstance(context_part, dict) else None
+        error = ApiError()
+        body = {"error": error.code, "message": error.message, "requestId": request_id}
+        return {
+            "statusCode": error.status,
+            "headers": {"Content-Type": "application/json", **JSON_HEADERS},
+            "body": json.dumps(body, separators=(",", ":")),
+        }
 
 
 def new_resolver(origin: OriginCheck) -> APIGatewayHttpResolver:
