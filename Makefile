@@ -11,7 +11,9 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 ENV ?= staging
 
-.PHONY: help install browser dev test lint unit fuzz bench deploy clean
+.PHONY: help install browser dev test lint fuzz bench deploy checkov clean
+# GitHub's runners are not root; these machines are.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,17 +27,21 @@ $(BIN)/.installed: requirements-dev.txt functions/common/requirements.txt
 install: $(BIN)/.installed ## create .venv and install the pinned Python packages
 
 browser: ## install Debian's Chromium and the npm packages the browser tests serve
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -d tests/e2e/node_modules/@daily-co/daily-js || npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
 dev: install ## run the demo on http://127.0.0.1:3000 (offline defaults; set DAILY_API_KEY for real Daily)
 	$(BIN)/python -m localdev
 
-lint: install ## ruff, cfn-lint and sam validate --lint
+lint: install ## ruff, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint --template template.yaml
+	PYTHON=$(PYTHON) scripts/checkov.sh
+
+checkov: ## checkov on template.yaml from its own venv .venv-tools/ (made on first use)
+	PYTHON=$(PYTHON) scripts/checkov.sh
 
 test: install browser lint ## set up and run every test (unit, integration, template, browser)
 	$(BIN)/python -m pytest
@@ -49,5 +55,5 @@ bench: install ## cold/warm benchmark against a bare-client floor (see BENCHMARK
 deploy: install ## build, deploy and publish the site: make deploy ENV=staging
 	$(BIN)/python scripts/deploy.py --env $(ENV)
 
-clean: ## remove the virtualenv, build output and caches
-	rm -rf $(VENV) .aws-sam artifacts .pytest_cache .ruff_cache tests/e2e/node_modules
+clean: ## remove the virtualenvs, build output and caches
+	rm -rf $(VENV) .venv-tools .aws-sam artifacts .pytest_cache .ruff_cache tests/e2e/node_modules

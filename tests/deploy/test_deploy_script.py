@@ -1,0 +1,162 @@
+"""scripts/deploy.py end to end against moto: sync, invalidation, secret, dry run and failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.deploy.conftest import Deployer, FakeAws, Result
+
+EXPECTED_HEADERS = {
+    "index.html": ("text/html; charset=utf-8", "no-cache"),
+    "app.js": ("text/javascript; charset=utf-8", "public, max-age=300"),
+    "styles.css": ("text/css; charset=utf-8", "public, max-age=300"),
+    "img/logo.svg": ("image/svg+xml", "public, max-age=300"),
+}
+
+
+def assert_one_line_failure(result: Result, *words: str) -> None:
+    """Exit code 1 and exactly one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("deploy failed: ")
+    for word in words:
+        assert word in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_first_deploy_publishes_the_site(
+    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
+) -> None:
+    result = deploy("--env", "ci", "--site", str(site))
+
+    assert result.returncode == 0, result.output
+    objects = deployed.objects()
+    assert set(objects) == set(EXPECTED_HEADERS)  # stale.js removed, .DS_Store left out
+    for key, (content_type, cache_control) in EXPECTED_HEADERS.items():
+        assert objects[key]["ContentType"] == content_type, key
+        assert objects[key]["CacheControl"] == cache_control, key
+    body = deployed.client("s3").get_object(Bucket=deployed.bucket, Key="app.js")["Body"]
+    assert body.read() == (site / "app.js").read_bytes()
+    [invalidation] = deployed.invalidations()
+    paths = deployed.client("cloudfront").get_invalidation(
+        DistributionId=deployed.distribution_id, Id=invalidation["Id"]
+    )["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
+    assert paths == ["/*"]
+    assert json.loads(deployed.secret()) == {"apiKey": api_key}
+    assert api_key not in result.output
+    assert deploy.sam_calls() == ["build --config-env ci", "deploy --config-env ci"]
+
+
+def test_second_deploy_uploads_only_what_changed(
+    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
+) -> None:
+    assert deploy("--env", "ci", "--site", str(site)).returncode == 0
+    versions = deployed.version_counts()
+
+    unchanged = deploy("--env", "ci", "--site", str(site))
+
+    assert unchanged.returncode == 0, unchanged.output
+    assert deployed.version_counts() == versions
+    assert len(deployed.invalidations()) == 1
+    assert "4 file(s) unchanged" in unchanged.stdout
+    assert "Daily API key unchanged" in unchanged.stdout
+    assert api_key not in unchanged.output
+
+    (site / "app.js").write_text("console.log('rooms v2');\n")
+    changed = deploy("--env", "ci", "--site", str(site))
+
+    assert changed.returncode == 0, changed.output
+    after = deployed.version_counts()
+    assert after["app.js"] == versions["app.js"] + 1
+    assert {k: v for k, v in after.items() if k != "app.js"} == {
+        k: v for k, v in versions.items() if k != "app.js"
+    }
+    assert len(deployed.invalidations()) == 2
+
+
+def test_skip_build_runs_only_sam_deploy(deploy: Deployer, deployed: FakeAws, site: Path) -> None:
+    result = deploy("--env", "ci", "--site", str(site), "--skip-build")
+
+    assert result.returncode == 0, result.output
+    assert deploy.sam_calls() == ["deploy --config-env ci"]
+
+
+def test_without_daily_api_key_the_secret_is_left_alone(
+    deploy: Deployer, deployed: FakeAws, site: Path
+) -> None:
+    result = deploy("--env", "ci", "--site", str(site), DAILY_API_KEY=None)
+
+    assert result.returncode == 0, result.output
+    assert json.loads(deployed.secret()) == {"apiKey": ""}
+    assert "DAILY_API_KEY" not in result.stdout
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(
+    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
+) -> None:
+    before = deployed.version_counts()
+
+    result = deploy("--env", "ci", "--site", str(site), "--dry-run")
+
+    assert result.returncode == 0, result.output
+    assert deployed.version_counts() == before == {"stale.js": 1}
+    assert deployed.invalidations() == []
+    assert json.loads(deployed.secret()) == {"apiKey": ""}
+    assert deploy.sam_calls() == []
+    for line in (
+        "would run: sam build --config-env ci",
+        "would run: sam deploy --config-env ci",
+        "would upload index.html (new; text/html; charset=utf-8; no-cache)",
+        "would delete stale.js (no longer in site/)",
+        f"would invalidate /* on distribution {deployed.distribution_id}",
+        f"would store DAILY_API_KEY in {deployed.secret_arn}",
+    ):
+        assert line in result.stdout.splitlines()
+    assert api_key not in result.output
+
+
+def test_missing_stack_is_one_line(deploy: Deployer, aws: FakeAws, site: Path) -> None:
+    result = deploy("--env", "ci", "--site", str(site))
+
+    assert_one_line_failure(result, "daily-rooms-ci", "not found")
+
+
+def test_missing_credentials_is_one_line_before_any_build(
+    deploy: Deployer, deployed: FakeAws, site: Path
+) -> None:
+    result = deploy(
+        "--env", "ci", "--site", str(site), AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None
+    )
+
+    assert_one_line_failure(result, "no AWS credentials")
+    assert deploy.sam_calls() == []
+
+
+def test_failing_sam_deploy_stops_before_the_upload(
+    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
+) -> None:
+    result = deploy("--env", "ci", "--site", str(site), SAM_STUB_DEPLOY_FAILS="daily-rooms-ci")
+
+    assert_one_line_failure(
+        Result(result.returncode, result.stdout, result.stderr.split("\n", 1)[1]),
+        "sam deploy failed (exit code 1)",
+    )
+    assert result.stderr.startswith("Error: Failed to create changeset")  # sam's own words
+    assert deployed.version_counts() == {"stale.js": 1}
+    assert json.loads(deployed.secret()) == {"apiKey": ""}
+    assert api_key not in result.output
+
+
+def test_unknown_environment_names_the_known_ones(deploy: Deployer, site: Path) -> None:
+    result = deploy("--env", "qa", "--site", str(site))
+
+    assert_one_line_failure(result, "'qa'", "'ci'", "'prod'", "'staging'")
+
+
+def test_missing_region_is_one_line(deploy: Deployer, deployed: FakeAws, site: Path) -> None:
+    result = deploy("--env", "ci", "--site", str(site), AWS_DEFAULT_REGION=None)
+
+    assert_one_line_failure(result, "no AWS region")
+    assert deploy.sam_calls() == []
