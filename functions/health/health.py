@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from daily_rooms.api import allow_only, json_response, metrics, new_resolver, resolve
@@ -21,7 +22,9 @@ allow_only(app, "/api/health", "GET")
 
 @app.get("/api/health")
 def health() -> Response:
-    return json_response(200, {"configured": api_key.is_configured()})
+    configured = api_key.is_configured()
+    metrics.add_metric(name="KeyConfigured", unit=MetricUnit.Count, value=int(configured))
+    return json_response(200, {"configured": configured})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

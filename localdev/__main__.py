@@ -1,0 +1,64 @@
+"""`python -m localdev [--host H] [--port N]`: the demo on http://127.0.0.1:3000 (see server.py).
+
+Offline by default (moto + the Daily emulator); with DAILY_API_KEY set, rooms are real Daily rooms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+
+from localdev.local_stack import start_local_stack
+from localdev.server import DevServer
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """Treat SIGTERM like Ctrl-C, so both shut down cleanly."""
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3000, help="port to listen on (3000)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server = DevServer(args.host, args.port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            print(
+                f"Port {args.port} on {args.host} is already in use: stop the other server "
+                "or pick another port with --port.",
+                file=sys.stderr,
+            )
+        else:
+            print(f"Cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 1
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's line per AWS call
+    stack = None
+    try:
+        stack = start_local_stack(daily_api_key=os.environ.get("DAILY_API_KEY") or None)
+        server.use_stack(stack)
+        print(f"Demo running at {server.url}")
+        print(f"Mode: {stack.mode}")
+        if stack.daily is not None:
+            print("(Emulated rooms cannot host a real call; set DAILY_API_KEY to use Daily.)")
+        print("Press Ctrl-C to stop.", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nStopped.")
+    finally:
+        server.server_close()
+        if stack is not None:
+            stack.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
