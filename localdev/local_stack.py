@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import secrets
 import threading
@@ -148,6 +149,7 @@ def start_local_stack(
 ) -> LocalStack:
     """Start moto and, unless a real key is given, the Daily emulator; set os.environ."""
     serialize_dynamodb_writes()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port_moto, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

@@ -280,17 +280,21 @@ def lambda_site(cache: Path) -> Site:
     )
 
 
+BUILT_SITE = "sam build output, read-only"
+
+
 def artifact_site(build: dict[str, Any], runtime: Site) -> Site:
-    """The `sam build` output with no bytecode cache, as Lambda runs it (read-only code, no
-    .pyc in the zips); boto3 from the runtime site, with its cache (Lambda's runtime ships it)."""
+    """The `sam build` output as Lambda runs it: read-only, so only the .pyc the build ships are
+    used; boto3 from the runtime site, with its cache (Lambda's runtime ships it)."""
     extra = runtime.sys_path[len(FUNCTION_PATH) :]
     return Site(
-        "built, no .pyc",
+        BUILT_SITE,
         (build["paths"]["code"], build["paths"]["layer"], *extra),
         runtime.flags,
         {"PYTHONDONTWRITEBYTECODE": "1"},
-        "sam build's CreateRoomFunction + CommonLayer dirs compiled on every start "
-        "(PYTHONDONTWRITEBYTECODE=1, no .pyc in them); stdlib and boto3 from their caches",
+        "sam build's CreateRoomFunction + CommonLayer dirs, nothing written at run time "
+        "(PYTHONDONTWRITEBYTECODE=1: the layer's own .pyc or a compile on every start); "
+        "stdlib and boto3 from their caches",
     )
 
 
@@ -959,7 +963,7 @@ def run_all(options: Options, workdir: Path) -> Results:
             say("sam build")
             results.build = attempt("sam build", errors, lambda: measure_build(workdir))
             if results.build and results.build["ok"]:
-                say("cold creates from the built artifacts, without .pyc")
+                say("cold creates from the built artifacts, read-only as in Lambda")
                 built = artifact_site(results.build, sites[-1])
                 cold = attempt(
                     "built cold",
@@ -979,12 +983,12 @@ def run_all(options: Options, workdir: Path) -> Results:
 def figures_of(results: Results) -> list[Figure]:
     figures: list[Figure] = []
     for cold in results.cold:
-        figures += cold_figures(cold, targets=cold.site.name != "built, no .pyc")
+        figures += cold_figures(cold, targets=cold.site.name != BUILT_SITE)
     for warm in results.warm:
         figures += warm_figures(warm, target=warm.with_key)
     figures += calls_figures(results.trace)
     for cold in results.cold:
-        figures += rss_figures(cold, targets=cold.site.name != "built, no .pyc")
+        figures += rss_figures(cold, targets=cold.site.name != BUILT_SITE)
     if results.build:
         figures += build_figures(results.build)
     if results.page:
