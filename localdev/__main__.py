@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import logging
 import os
 import signal
 import sys
@@ -40,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's line per AWS call
     stack = None
     try:
         stack = start_local_stack(daily_api_key=os.environ.get("DAILY_API_KEY") or None)
@@ -54,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopped.")
     finally:
+        # A second Ctrl-C while the servers shut down would only print a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server.server_close()
         if stack is not None:
             stack.close()
