@@ -14,18 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from localdev import chromium  # the repo root is on sys.path (bench.py puts it there)
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
 DAILY_JS = ROOT / "tests" / "e2e" / "node_modules" / "@daily-co" / "daily-js" / "dist" / "daily.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
@@ -115,7 +108,9 @@ def load_page(stack: Any) -> dict[str, Any]:
     finished: list[Any] = []
     failed: list[str] = []
     with site_server(stack) as (url, server_kind), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=chromium.EXECUTABLE, args=chromium.ARGS
+        )
         try:
             page = browser.new_page()
             page.route("https://unpkg.com/**", third_party_script)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, sync_playwright
 
+from localdev import chromium
 from localdev.local_stack import LocalStack
 from localdev.server import DevServer, serve
 
@@ -33,15 +34,6 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DAILY_JS_VERSION = "0.92.2"
 DAILY_CDN_URL = f"https://unpkg.com/@daily-co/daily-js@{DAILY_JS_VERSION}/dist/daily.js"
 AXE_PATH = "/__e2e__/axe.min.js"  # answered by the route below, same-origin so the CSP allows it
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 10_000
 
 
@@ -101,7 +93,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = playwright.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
     yield browser
     browser.close()
 
