@@ -32,12 +32,15 @@ dynamodb = boto3.client(
     ),
 )
 origin = OriginCheck(settings.origin_verify_secret, settings.secret_max_age)
-limits = Limits(settings.viewer_limit, settings.viewer_window, settings.daily_cap)
 creator = RoomCreator(
     settings,
     DailyClient(settings.daily_api_url, settings.connect_timeout, settings.read_timeout),
     ApiKeySource(settings.api_key_secret, settings.secret_max_age),
-    RateLimiter(settings.state_table, limits, dynamodb),
+    RateLimiter(
+        settings.state_table,
+        Limits(settings.viewer_limit, settings.viewer_window, settings.daily_cap),
+        dynamodb,
+    ),
 )
 idempotency = Idempotency(settings.state_table, settings.idempotency_ttl, dynamodb, creator.create)
 app = new_resolver(origin)

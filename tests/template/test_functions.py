@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.template.conftest import resources_of_type
+from tests.template.conftest import Render, resources_of_type
 
+XRAY_WRITE_ONLY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 
@@ -62,9 +63,11 @@ def test_every_role_allows_named_actions_on_template_resources_only(
                 assert target in resources, f"{name}: {resource} is not a resource of the template"
 
 
-def test_the_only_managed_policy_is_basic_execution(transformed: dict[str, Any]) -> None:
+def test_the_only_managed_policies_are_logs_and_xray_writes(transformed: dict[str, Any]) -> None:
+    # SAM attaches X-Ray's write-only policy because `Tracing` is a parameter (EnableTracing);
+    # its actions (put segments, read sampling rules) have no resource to scope them to.
     for name, role in roles(transformed):
-        assert role["ManagedPolicyArns"] == [BASIC_EXECUTION], name
+        assert role["ManagedPolicyArns"] == [BASIC_EXECUTION, XRAY_WRITE_ONLY], name
         principals = [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
         assert principals == [{"Service": ["lambda.amazonaws.com"]}], name
 
@@ -109,3 +112,11 @@ def test_functions_know_and_may_read_the_origin_verify_secret(transformed: dict[
             if s["Resource"] == {"Ref": "OriginVerifySecret"}
         ]
         assert [as_list(s["Action"]) for s in grants] == [["secretsmanager:GetSecretValue"]], name
+
+
+@pytest.mark.parametrize(("enabled", "mode"), [("false", "PassThrough"), ("true", "Active")])
+def test_tracing_is_off_unless_asked_for(render: Render, enabled: str, mode: str) -> None:
+    deployed = render(EnableTracing=enabled)
+
+    for name, function in resources_of_type(deployed, "AWS::Lambda::Function").items():
+        assert function["Properties"]["TracingConfig"] == {"Mode": mode}, name

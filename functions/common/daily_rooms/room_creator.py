@@ -41,7 +41,7 @@ class RoomCreator:
 
     def create(self, viewer: str, ttl: int, deadline: Deadline) -> dict[str, Any]:
         """Create one room for `viewer` and answer its public shape (with an owner token)."""
-        self.api_key.get()
+        self.api_key.get()  # not configured: refuse before the viewer's quota is counted
         self.limiter.consume(viewer)
         properties = room_properties(ttl, self.settings)
         name = new_room_name()
