@@ -8,7 +8,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
-export AWS_DEFAULT_REGION ?= us-east-1
 ENV ?= staging
 
 .PHONY: help install browser dev test lint fuzz bench deploy checkov clean
