@@ -6,6 +6,8 @@ import importlib
 import json
 import logging
 import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +32,19 @@ def load_event(relative: str) -> dict:
 
 def event_files() -> list[str]:
     return sorted(str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json"))
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_in_foreground(command: list[str], **options) -> subprocess.Popen:
+    """Start a program as a terminal would, so that Ctrl-C (SIGINT) reaches it.
+
+    A test run started in the background by a non-interactive shell ignores SIGINT, and
+    children inherit that: Python then never turns Ctrl-C into KeyboardInterrupt.
+    """
+    return subprocess.Popen(command, preexec_fn=_default_sigint, **options)
 
 
 @pytest.fixture(scope="session")

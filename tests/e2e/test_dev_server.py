@@ -16,6 +16,7 @@ import requests
 
 from localdev.local_stack import LocalStack
 from localdev.server import CONTENT_SECURITY_POLICY, http_api_event
+from tests.conftest import start_in_foreground
 from tests.e2e.conftest import ROOT
 
 
@@ -162,7 +163,7 @@ def test_port_taken_is_one_clear_line_and_exit_code_1() -> None:
 
 
 def test_ctrl_c_stops_cleanly_with_exit_code_0() -> None:
-    child = subprocess.Popen(
+    child = start_in_foreground(
         [sys.executable, "-m", "localdev", "--port", "0"],
         cwd=ROOT,
         env=_dev_env(),

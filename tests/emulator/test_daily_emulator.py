@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from localdev.daily_emulator import DailyEmulator, RateLimit, RateLimits
+from tests.conftest import start_in_foreground
 
 KEY = "test-key"
 START = 1_700_000_000.0
@@ -114,7 +115,7 @@ def test_stop_closes_the_port() -> None:
 
 def test_command_line_serves_until_interrupted() -> None:
     options = ["--port", "0", "--api-key", "K", "--domain", "cli"]
-    process = subprocess.Popen(
+    process = start_in_foreground(
         [sys.executable, "-m", "localdev.daily_emulator", *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
