@@ -98,13 +98,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture
-def e2e_stack(stack: LocalStack) -> LocalStack:
-    """The shared stack, reset before each test: empty emulator, configured, no quotas used."""
-    stack.reset()
-    return stack
-
-
 def offline_router(base_url: str, log: BrowserLog) -> Callable[[Route], None]:
     """Serve the CDN script and the room pages locally; refuse every other outside request."""
     daily_js = DAILY_JS.read_bytes()
@@ -140,7 +133,7 @@ def browser_log() -> BrowserLog:
 
 @pytest.fixture
 def page(
-    browser: Browser, base_url: str, e2e_stack: LocalStack, browser_log: BrowserLog
+    browser: Browser, base_url: str, fresh_stack: LocalStack, browser_log: BrowserLog
 ) -> Iterator[Page]:
     """A fresh page in its own context, offline, with its console recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base_url)

@@ -34,13 +34,13 @@ def seconds(countdown: str) -> int:
 
 
 def test_create_mounts_a_frame_for_the_room_the_api_created(
-    page: Page, e2e_stack: LocalStack
+    page: Page, fresh_stack: LocalStack
 ) -> None:
-    assert e2e_stack.daily is not None
+    assert fresh_stack.daily is not None
     page.goto("/")
     room = create_and_join(page)
-    assert list(e2e_stack.daily.rooms) == [room["name"]]
-    assert e2e_stack.daily.rooms[room["name"]]["url"] == room["url"]
+    assert list(fresh_stack.daily.rooms) == [room["name"]]
+    assert fresh_stack.daily.rooms[room["name"]]["url"] == room["url"]
     src = page.locator("#frame iframe").get_attribute("src") or ""
     assert src.startswith(room["url"] + "?")
     # The owner token reaches daily-js (which passes it to Prebuilt) but never the shared link.
@@ -92,9 +92,9 @@ def test_copy_room_url_copies_and_says_so(page: Page) -> None:
 
 
 def test_left_meeting_returns_home_and_a_second_create_works(
-    page: Page, e2e_stack: LocalStack, browser_log: BrowserLog
+    page: Page, fresh_stack: LocalStack, browser_log: BrowserLog
 ) -> None:
-    assert e2e_stack.daily is not None
+    assert fresh_stack.daily is not None
     page.goto("/")
     first = create_and_join(page)
     # The page's own Leave control calls callFrame.leave(); daily-js then emits left-meeting.
@@ -107,7 +107,7 @@ def test_left_meeting_returns_home_and_a_second_create_works(
     assert second["url"] != first["url"]
     src = page.locator("#frame iframe").get_attribute("src") or ""
     assert src.startswith(second["url"] + "?")
-    assert len(e2e_stack.daily.rooms) == 2
+    assert len(fresh_stack.daily.rooms) == 2
 
     # Leaving from inside the call (as Prebuilt's own button does) ends it the same way.
     page.evaluate("() => window.Daily.getCallInstance().leave()")

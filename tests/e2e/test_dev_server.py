@@ -66,8 +66,8 @@ def test_unknown_api_path_is_a_json_404(base_url: str) -> None:
     assert body["requestId"]
 
 
-def test_api_requests_reach_the_real_handlers(base_url: str, e2e_stack: LocalStack) -> None:
-    assert e2e_stack.daily is not None
+def test_api_requests_reach_the_real_handlers(base_url: str, fresh_stack: LocalStack) -> None:
+    assert fresh_stack.daily is not None
     assert requests.get(base_url + "/api/health", timeout=5).json() == {"configured": True}
     response = requests.post(
         base_url + "/api/rooms",
@@ -77,7 +77,7 @@ def test_api_requests_reach_the_real_handlers(base_url: str, e2e_stack: LocalSta
     )
     assert response.status_code == 201
     room = response.json()
-    assert room["name"] in e2e_stack.daily.rooms
+    assert room["name"] in fresh_stack.daily.rooms
     wrong = requests.delete(base_url + "/api/rooms", timeout=5)
     assert wrong.status_code == 405
     assert wrong.headers["Allow"] == "POST"

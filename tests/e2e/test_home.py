@@ -88,9 +88,9 @@ def test_invalid_room_url_explains_the_expected_form(page: Page) -> None:
 
 
 def test_not_configured_shows_the_banner_and_disables_create(
-    page: Page, e2e_stack: LocalStack
+    page: Page, fresh_stack: LocalStack
 ) -> None:
-    e2e_stack.set_configured(False)
+    fresh_stack.set_configured(False)
     page.goto("/")
     banner = page.locator("#config-banner")
     expect(banner).to_be_visible()
@@ -105,12 +105,12 @@ def test_not_configured_shows_the_banner_and_disables_create(
 
 
 def test_key_removed_after_load_shows_the_banner_on_create(
-    page: Page, e2e_stack: LocalStack
+    page: Page, fresh_stack: LocalStack
 ) -> None:
     with page.expect_response("**/api/health"):
         page.goto("/")
     expect(page.get_by_role("button", name=CREATE)).to_be_enabled()
-    e2e_stack.set_configured(False)
+    fresh_stack.set_configured(False)
     page.get_by_role("button", name=CREATE).click()
     expect(page.get_by_role("alert")).to_contain_text("Secrets Manager")
     expect(page.locator("#config-banner")).to_be_visible()
@@ -127,10 +127,10 @@ def test_configured_hides_the_banner(page: Page) -> None:
 
 
 def test_api_failure_shows_the_server_message_and_mounts_no_frame(
-    page: Page, e2e_stack: LocalStack
+    page: Page, fresh_stack: LocalStack
 ) -> None:
-    assert e2e_stack.daily is not None
-    e2e_stack.daily.inject(status=500, times=10)
+    assert fresh_stack.daily is not None
+    fresh_stack.daily.inject(status=500, times=10)
     page.goto("/")
     with page.expect_response("**/api/rooms") as response_info:
         page.get_by_role("button", name=CREATE).click()
@@ -156,10 +156,10 @@ def test_unreachable_api_gets_a_clear_message(page: Page) -> None:
 
 
 def test_double_click_creates_exactly_one_room_and_shows_progress(
-    page: Page, e2e_stack: LocalStack
+    page: Page, fresh_stack: LocalStack
 ) -> None:
-    assert e2e_stack.daily is not None
-    e2e_stack.daily.inject(method="POST", path_prefix="/rooms", delay=1.0)
+    assert fresh_stack.daily is not None
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", delay=1.0)
     page.goto("/")
     button = page.locator("#create")
     button.dblclick()
@@ -168,9 +168,9 @@ def test_double_click_creates_exactly_one_room_and_shows_progress(
     expect(button).to_contain_text("Creating room")
     page.evaluate("() => { const b = document.getElementById('create'); b.click(); b.click(); }")
     expect(page.locator("#frame iframe")).to_be_attached()
-    e2e_stack.daily.wait_idle()
-    assert len(e2e_stack.daily.calls(method="POST", path_prefix="/rooms")) == 1
-    assert len(e2e_stack.daily.rooms) == 1
+    fresh_stack.daily.wait_idle()
+    assert len(fresh_stack.daily.calls(method="POST", path_prefix="/rooms")) == 1
+    assert len(fresh_stack.daily.rooms) == 1
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -27,9 +27,8 @@ class RoomCreator:
         self.api_key = api_key
         self.limiter = limiter
 
-    def _with_rotation(self, call: Callable[[str], T]) -> tuple[T, str]:
+    def _with_rotation(self, key: str, call: Callable[[str], T]) -> tuple[T, str]:
         """Run `call(key)`; on an auth failure re-read the secret once and, if it changed, retry."""
-        key = self.api_key.get()
         try:
             return call(key), key
         except UpstreamAuth:
@@ -41,12 +40,12 @@ class RoomCreator:
 
     def create(self, viewer: str, ttl: int, deadline: Deadline) -> dict[str, Any]:
         """Create one room for `viewer` and answer its public shape (with an owner token)."""
-        self.api_key.get()  # not configured: refuse before the viewer's quota is counted
+        key = self.api_key.get()  # not configured: refuse before the viewer's quota is counted
         self.limiter.consume(viewer)
         properties = room_properties(ttl, self.settings)
         name = new_room_name()
         room, key = self._with_rotation(
-            lambda k: self.daily.create_room(k, name, properties, deadline)
+            key, lambda k: self.daily.create_room(k, name, properties, deadline)
         )
         body = public_room(room, properties["exp"])
         if self.settings.owner_tokens:
