@@ -22,12 +22,16 @@ JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"]
 
 
+def _dumps(body: dict) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
 def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
     """A JSON response that no cache keeps."""
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps(body, separators=(",", ":")),
+        body=_dumps(body),
         headers={**JSON_HEADERS, **(headers or {})},
     )
 
@@ -49,11 +53,10 @@ def resolve(app: APIGatewayHttpResolver, event: dict, context: LambdaContext) ->
         context_part = event.get("requestContext") if isinstance(event, dict) else None
         request_id = context_part.get("requestId") if isinstance(context_part, dict) else None
         error = ApiError()
-        body = {"error": error.code, "message": error.message, "requestId": request_id}
         return {
             "statusCode": error.status,
             "headers": {"Content-Type": "application/json", **JSON_HEADERS},
-            "body": json.dumps(body, separators=(",", ":")),
+            "body": _dumps(error.body(request_id)),
         }
 
 
@@ -76,8 +79,7 @@ def new_resolver(origin: OriginCheck) -> APIGatewayHttpResolver:
             unit=MetricUnit.Count,
             value=1,
         )
-        body = {"error": error.code, "message": error.message, "requestId": request_id}
-        return json_response(error.status, body, error.headers)
+        return json_response(error.status, error.body(request_id), error.headers)
 
     @app.exception_handler(ApiError)
     def handle_api_error(error: ApiError) -> Response:

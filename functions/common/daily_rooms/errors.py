@@ -15,6 +15,10 @@ class ApiError(Exception):
         self.headers = headers or {}
         super().__init__(self.message)
 
+    def body(self, request_id: str | None) -> dict[str, str | None]:
+        """The JSON body of every error answer."""
+        return {"error": self.code, "message": self.message, "requestId": request_id}
+
 
 class InvalidRequest(ApiError):
     status = 400

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from typing import Any
@@ -12,7 +11,6 @@ from daily_rooms.errors import InvalidRequest, UpstreamError
 from daily_rooms.settings import Settings
 
 MAX_BODY_BYTES = 2048
-ROOM_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def new_room_name() -> str:
