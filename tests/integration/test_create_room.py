@@ -8,6 +8,8 @@ import time
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
+from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS
+from localdev.local_stack import SECRET_NAME
 from tests.conftest import Invoker, load_event
 from tests.integration.scenarios import SCENARIOS, Scenario
 
@@ -147,11 +149,17 @@ def test_warm_call_does_not_fetch_the_secret_again(fresh_stack, create_room):
     assert len(fresh_stack.daily.rooms) == 3
 
 
-def test_key_put_after_deploy_is_seen_without_waiting_for_the_cache(fresh_stack, create_room):
+def test_key_put_after_deploy_is_seen_within_seconds(fresh_stack, create_room):
+    """An empty secret is re-read after EMPTY_RECHECK_SECONDS, not after the cache's max age."""
     fresh_stack.set_configured(False)
     assert create_room(with_body(None))[2]["error"] == "not_configured"
-    fresh_stack.daily.reset()
-    fresh_stack.set_configured(True)
+    fresh_stack.client("secretsmanager").put_secret_value(  # no cache cleared: as in AWS
+        SecretId=SECRET_NAME, SecretString=json.dumps({"apiKey": fresh_stack.api_key})
+    )
+    assert create_room(with_body(None))[2]["error"] == "not_configured"  # still the cached value
+
+    api_key = create_room.module.creator.api_key
+    api_key._empty_since -= EMPTY_RECHECK_SECONDS + 1  # as if that much time had passed
 
     assert create_room(with_body(None))[0] == 201
 
