@@ -1,8 +1,10 @@
 """A stdlib-only emulator of the Daily REST API endpoints this project uses.
 
-It serves /v1/rooms, /v1/rooms/:name and /v1/meeting-tokens with Daily's auth rules, validation,
-error bodies and documented rate limits, and lets tests inject faults (error statuses, delays,
-malformed bodies, dropped connections) from Python or over HTTP under /__emulator/.
+It serves /v1/ (domain configuration), /v1/rooms, /v1/rooms/:name, /v1/meeting-tokens and
+/v1/meeting-tokens/:token (validation, also of self-signed tokens) with Daily's auth rules,
+validation, error bodies and documented rate limits, and lets tests inject faults (error
+statuses, delays, malformed bodies, dropped connections) from Python or over HTTP under
+/__emulator/.
 Run it standalone with ``python -m localdev.daily_emulator --port 8787``.
 """
 
@@ -38,6 +40,7 @@ ERROR_TYPES = {
     429: "rate-limit-error",
 }
 ROOM_PATH = re.compile(r"/v1/rooms/([^/]+)")
+TOKEN_PATH = re.compile(r"/v1/meeting-tokens/([^/]+)")
 INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 ROOM_PARAMETERS = {"name", "privacy", "properties"}
 ROOM_PROPERTIES: dict[str, type] = {
@@ -63,6 +66,15 @@ TOKEN_PROPERTIES: dict[str, type] = {
     "user_id": str,
     "eject_at_token_exp": bool,
     "eject_after_elapsed": int,
+}
+# Self-signed tokens use Daily's short claim names (guides/privacy-and-security/meeting-tokens).
+TOKEN_CLAIMS = {
+    "r": "room_name",
+    "o": "is_owner",
+    "u": "user_name",
+    "ud": "user_id",
+    "ejt": "eject_at_token_exp",
+    "eje": "eject_after_elapsed",
 }
 TYPE_NAMES = {int: "an integer", bool: "a boolean", str: "a string"}
 MAX_PARTICIPANTS = 200
@@ -223,6 +235,28 @@ def _jwt(claims: dict[str, Any], key: str) -> str:
     return f"{signing_input}.{_b64url(signature)}"
 
 
+def _b64url_json(segment: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def _verified_claims(token: str, key: str) -> dict[str, Any] | None:
+    """The payload of an HS256 JWT signed with `key`, or None if it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    signing_input = f"{parts[0]}.{parts[1]}"
+    expected = _b64url(hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, parts[2]):
+        return None
+    try:
+        header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or header.get("alg") != "HS256":
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
 class DailyEmulator:
     """An in-process HTTP server that behaves like https://api.daily.co/v1 for one API key."""
 
@@ -237,6 +271,7 @@ class DailyEmulator:
     ) -> None:
         self._api_key = api_key
         self._domain = domain
+        self._domain_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{domain}.daily.co"))
         self._address = (host, port)
         self._clock = clock
         self._limits = limits or RateLimits()
@@ -305,6 +340,11 @@ class DailyEmulator:
     @property
     def domain(self) -> str:
         return self._domain
+
+    @property
+    def domain_id(self) -> str:
+        """The domain's id, as `GET /v1/` answers it and self-signed tokens carry it in `d`."""
+        return self._domain_id
 
     @property
     def rooms(self) -> dict[str, dict[str, Any]]:
@@ -445,7 +485,9 @@ class DailyEmulator:
             key = self._authenticate(authorization)
             deleting_room = method == "DELETE" and ROOM_PATH.fullmatch(route)
             self._check_rate(key, "delete_room" if deleting_room else "default")
-            if route == "/v1/rooms":
+            if route == "/v1":
+                handlers = {"GET": self._domain_config}
+            elif route == "/v1/rooms":
                 handlers = {"GET": self._list_rooms, "POST": lambda: self._create_room(raw)}
             elif match := ROOM_PATH.fullmatch(route):
                 name = unquote(match[1])
@@ -455,6 +497,9 @@ class DailyEmulator:
                 }
             elif route == "/v1/meeting-tokens":
                 handlers = {"POST": lambda: self._create_token(raw)}
+            elif match := TOKEN_PATH.fullmatch(route):
+                token = unquote(match[1])
+                handlers = {"GET": lambda: self._validate_token(token)}
             else:
                 raise _ApiError(404, f"no such endpoint: {path}")
             if method not in handlers:
@@ -553,6 +598,26 @@ class DailyEmulator:
         with self._lock:
             self._rooms.pop(name, None)
         return {"deleted": True, "name": name}
+
+    def _domain_config(self) -> dict[str, Any]:
+        """The domain configuration (reference/rest-api/domain/get-domain-config)."""
+        return {"domain_name": self._domain, "domain_id": self._domain_id, "config": {}}
+
+    def _validate_token(self, token: str) -> dict[str, Any]:
+        """A token signed with this key, for this domain and not expired: its properties."""
+        claims = _verified_claims(token, self._api_key)
+        if claims is None:
+            raise _ApiError(400, "token is not valid")
+        if "d" in claims and claims["d"] != self._domain_id:
+            raise _ApiError(400, "token is not valid for this domain")
+        exp = claims.get("exp")
+        if isinstance(exp, int | float) and exp <= self._clock():
+            raise _ApiError(400, "token has expired")
+        return {
+            TOKEN_CLAIMS.get(name, name): value
+            for name, value in claims.items()
+            if name not in ("d", "iat")
+        }
 
     def _create_token(self, raw: bytes) -> dict[str, str]:
         body = _json_body(raw)

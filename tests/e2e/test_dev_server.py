@@ -16,8 +16,8 @@ import requests
 
 from localdev.local_stack import LocalStack
 from localdev.server import CONTENT_SECURITY_POLICY, http_api_event
-from tests.conftest import start_in_foreground
 from tests.e2e.conftest import ROOT
+from tests.helpers import start_in_foreground
 
 
 def test_root_serves_index_html_with_the_production_csp(base_url: str) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from localdev.daily_emulator import RateLimit, RateLimits
 from localdev.local_stack import LambdaContext
-from tests.conftest import load_event
+from tests.helpers import load_event
 
 pytestmark = pytest.mark.fuzz
 

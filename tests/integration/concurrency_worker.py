@@ -12,7 +12,7 @@ def run_container(env: dict[str, str], viewers: list[str], headers: dict, barrie
     """Import the handler like a cold container, wait for the others, then create rooms."""
     os.environ.update(env)
     from localdev.local_stack import LambdaContext
-    from tests.conftest import load_event
+    from tests.helpers import load_event
 
     create_room = importlib.import_module("create_room")
     barrier.wait(timeout=60)

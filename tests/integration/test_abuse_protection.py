@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from daily_rooms.rate_limiter import Limits
-from tests.conftest import Invoker, load_event
+from tests.helpers import Invoker, load_event
 
 
 def create_event(**headers: str) -> dict:

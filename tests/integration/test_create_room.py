@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities import parameters
 
 from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS
 from localdev.local_stack import SECRET_NAME
-from tests.conftest import Invoker, load_event
+from tests.helpers import Invoker, load_event
 from tests.integration.scenarios import SCENARIOS, Scenario
 
 EXPECTED_PROPERTIES = {

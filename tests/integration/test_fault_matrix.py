@@ -19,7 +19,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
 from localdev.local_stack import SECRET_NAME, LocalStack
-from tests.conftest import Invoker, load_event
+from tests.helpers import Invoker, load_event
 
 Undo = Callable[[], object]
 Setup = Callable[[LocalStack, ModuleType, pytest.MonkeyPatch], Undo | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import event_files, load_event
+from tests.helpers import event_files, load_event
 
 EXPECTED_STATUS = {
     "create_room/create.json": 201,

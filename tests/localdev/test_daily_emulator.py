@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from localdev.daily_emulator import DailyEmulator, RateLimit, RateLimits
-from tests.conftest import start_in_foreground
+from tests.helpers import start_in_foreground
 
 KEY = "test-key"
 START = 1_700_000_000.0
@@ -145,6 +145,8 @@ def test_command_line_serves_until_interrupted() -> None:
 # --- auth ------------------------------------------------------------------------------------
 
 ENDPOINTS = [
+    ("GET", "/"),
+    ("GET", "/meeting-tokens/some-token"),
     ("GET", "/rooms"),
     ("POST", "/rooms"),
     ("GET", "/rooms/some-room"),
@@ -470,6 +472,69 @@ def test_meeting_token_rejects_unknown_parameters_and_bad_json(api: Client) -> N
     response = api("POST", "/meeting-tokens", json={"room_name": "r1"})
     assert_error(response, 400, "invalid-request-error", "unknown parameter room_name")
     assert_error(api("POST", "/meeting-tokens", data=b"{"), 400, "json-parsing-error")
+
+
+# --- GET / and GET /meeting-tokens/:token ---------------------------------------------------
+
+
+def sign(claims: dict, key: str = KEY) -> str:
+    """A self-signed token, as Daily's guide builds one (HS256 with the API key)."""
+    segments = [
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        for part in ({"alg": "HS256", "typ": "JWT"}, claims)
+    ]
+    signing_input = ".".join(segments)
+    mac = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def test_domain_configuration_names_the_domain_and_its_id(
+    api: Client, emulator: DailyEmulator
+) -> None:
+    response = api("GET", "/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["domain_name"] == "acme"
+    assert str(uuid.UUID(body["domain_id"])) == body["domain_id"] == emulator.domain_id
+
+
+def test_minted_token_validates_with_its_properties(api: Client, clock: FakeClock) -> None:
+    properties = {"room_name": "r1", "is_owner": True, "exp": int(clock.now) + 60}
+    token = api("POST", "/meeting-tokens", json={"properties": properties}).json()["token"]
+    response = api("GET", f"/meeting-tokens/{token}")
+    assert response.status_code == 200
+    assert response.json() == properties
+
+
+def test_self_signed_token_validates_with_long_property_names(
+    api: Client, emulator: DailyEmulator, clock: FakeClock
+) -> None:
+    now = int(clock.now)
+    claims = {"r": "r1", "o": True, "exp": now + 60, "iat": now, "d": emulator.domain_id}
+    response = api("GET", f"/meeting-tokens/{sign(claims)}")
+    assert response.status_code == 200
+    assert response.json() == {"room_name": "r1", "is_owner": True, "exp": now + 60}
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"key": "another-key"}, "not valid"),
+        ({"d": "3f1c1b8e-0000-4000-8000-000000000000"}, "not valid for this domain"),
+        ({"exp": int(START)}, "expired"),
+    ],
+)
+def test_invalid_self_signed_tokens_are_refused(
+    api: Client, emulator: DailyEmulator, change: dict, problem: str
+) -> None:
+    claims = {"r": "r1", "o": True, "exp": int(START) + 60, "d": emulator.domain_id}
+    key = change.pop("key", KEY)
+    token = sign({**claims, **change}, key)
+    assert_error(api("GET", f"/meeting-tokens/{token}"), 400, "invalid-request-error", problem)
+
+
+def test_garbage_token_is_refused(api: Client) -> None:
+    assert_error(api("GET", "/meeting-tokens/not.a-token"), 400, "invalid-request-error")
 
 
 # --- rate limits -----------------------------------------------------------------------------
