@@ -229,6 +229,12 @@ def _checked_properties(
     return dict(properties)
 
 
+def _given(body: dict[str, Any], field: str, default: Any) -> Any:
+    """The body's field, or `default` when it is absent or null (null leaves a field unset)."""
+    value = body.get(field)
+    return default if value is None else value
+
+
 def _checked_parameters(body: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = sorted(set(body) - allowed)
     if unknown:
@@ -614,8 +620,8 @@ class DailyEmulator:
                 f"{name} contains invalid characters "
                 "(room names can contain A-Z, a-z, 0-9, '-', and '_')",
             )
-        privacy = _checked_privacy(body.get("privacy", "public"))
-        settings = _room_settings(body.get("properties", {}), now)
+        privacy = _checked_privacy(_given(body, "privacy", "public"))
+        settings = _room_settings(_given(body, "properties", {}), now)
         room = {
             "id": str(uuid.uuid4()),
             "name": name,
@@ -642,7 +648,7 @@ class DailyEmulator:
         privacy = body.get("privacy")
         if privacy is not None:
             _checked_privacy(privacy)
-        settings = _room_settings(body.get("properties", {}), now)
+        settings = _room_settings(_given(body, "properties", {}), now)
         with self._lock:
             room = self._rooms[name]
             room["config"] = config_of({**room["config"], **settings})
@@ -706,7 +712,7 @@ class DailyEmulator:
         body = _json_body(raw)
         now = self._clock()
         _checked_parameters(body, TOKEN_PARAMETERS)
-        properties = _checked_properties(body.get("properties", {}), TOKENS, now)
+        properties = _checked_properties(_given(body, "properties", {}), TOKENS, now)
         claims: dict[str, Any] = {
             TOKENS[name].claim or name: value
             for name, value in properties.items()

@@ -18,8 +18,10 @@ network and reaches 127.0.0.1 (Linux; Docker Desktop needs host networking turne
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
+import socket
 import sys
 from pathlib import Path
 from types import FrameType
@@ -91,6 +93,16 @@ def start_sam_local_stack(moto_port: int = MOTO_PORT, daily_port: int = DAILY_PO
     return stack
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether another program listens on the port (moto's server would wait for it forever)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     """Treat SIGTERM like Ctrl-C."""
     raise KeyboardInterrupt
@@ -102,12 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--daily-port", type=int, default=DAILY_PORT, help="emulator port (8787)")
     parser.add_argument("--env-file", type=Path, default=ENV_FILE, help="where to write the file")
     args = parser.parse_args(argv)
+    for option, port in (("--moto-port", args.moto_port), ("--daily-port", args.daily_port)):
+        if port and port_in_use(port):
+            print(
+                f"Port {port} on 127.0.0.1 is already in use: stop the other program or pick "
+                f"another port with {option}.",
+                file=sys.stderr,
+            )
+            return 1
     signal.signal(signal.SIGTERM, _stop)
-    try:
-        stack = start_sam_local_stack(args.moto_port, args.daily_port)
-    except OSError as error:
-        print(f"Cannot start the local stack: {error.strerror or error}", file=sys.stderr)
-        return 1
+    stack = start_sam_local_stack(args.moto_port, args.daily_port)
     try:
         document = environment_file(load_template(), stack.env)
         args.env_file.write_text(json.dumps(document, indent=2) + "\n")

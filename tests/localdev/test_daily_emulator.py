@@ -134,6 +134,13 @@ def test_create_room_without_body_gets_random_name_and_defaults(
     assert emulator.rooms == {room["name"]: room}
 
 
+def test_null_fields_are_left_unset(api: Client) -> None:
+    room = api("POST", "/rooms", json={"name": None, "privacy": None, "properties": None}).json()
+    assert (room["privacy"], room["config"]) == ("public", {})
+    token = api("POST", "/meeting-tokens", json={"properties": None})
+    assert token.status_code == 200
+
+
 def test_random_names_differ(api: Client) -> None:
     assert api("POST", "/rooms").json()["name"] != api("POST", "/rooms").json()["name"]
 
@@ -210,7 +217,7 @@ def test_taken_name_is_rejected(api: Client, emulator: DailyEmulator) -> None:
     assert emulator.rooms["taken"]["id"] == first["id"]
 
 
-@pytest.mark.parametrize("privacy", ["secret", "", None, True])
+@pytest.mark.parametrize("privacy", ["secret", "", "PUBLIC", True])
 def test_privacy_must_be_public_or_private(api: Client, privacy: object) -> None:
     response = api("POST", "/rooms", json={"privacy": privacy})
     assert_error(response, 400, "invalid-request-error", "privacy")

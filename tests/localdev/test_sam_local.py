@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -203,3 +204,23 @@ def test_event_runs_through_its_handler_as_sam_local_invoke_would(
 def test_every_function_has_a_sample_event() -> None:
     functions = {function_for(event_file) for event_file in event_files()}
     assert functions == set(declared_variables(TEMPLATE))
+
+
+@pytest.mark.parametrize("option", ["--moto-port", "--daily-port"])
+def test_a_busy_port_is_named_instead_of_hanging(option: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        other = "--daily-port" if option == "--moto-port" else "--moto-port"
+        completed = subprocess.run(
+            [sys.executable, "-m", "localdev.stack", option, str(port), other, "0"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert completed.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in completed.stderr
+    assert option in completed.stderr
