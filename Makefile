@@ -10,12 +10,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 ENV ?= staging
 
-.PHONY: help install browser dev test lint fuzz bench deploy checkov clean
+.PHONY: help install browser dev stack test unit integration lint fuzz bench deploy checkov clean
 # GitHub's runners are not root; these machines are.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements-dev.txt functions/common/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ browser: ## install Debian's Chromium and the npm packages the browser tests ser
 dev: install ## run the demo on http://127.0.0.1:3000 (offline defaults; set DAILY_API_KEY for real Daily)
 	$(BIN)/python -m localdev
 
+stack: install ## moto + Daily emulator for `sam local invoke` (writes events/env.local.json; see README)
+	$(BIN)/python -m localdev.stack
+
 lint: install ## ruff, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,6 +47,12 @@ checkov: ## checkov on template.yaml from its own venv .venv-tools/ (made on fir
 
 test: install browser lint ## set up and run every test (unit, integration, template, browser)
 	$(BIN)/python -m pytest
+
+unit: install ## fast subset: shared package, Daily emulator (conformance, sam local env), template
+	$(BIN)/python -m pytest tests/unit tests/localdev tests/template
+
+integration: install ## fast subset: the handlers and deploy.py against moto and the emulator
+	$(BIN)/python -m pytest tests/integration tests/deploy
 
 fuzz: install ## the property-based tests with 10,000 examples
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests -m fuzz

@@ -1,11 +1,31 @@
-"""A stdlib-only emulator of the Daily REST API endpoints this project uses.
+"""A stdlib-only emulator of the Daily REST API, faithful enough for Daily's own client code.
 
-It serves /v1/ (domain configuration), /v1/rooms, /v1/rooms/:name, /v1/meeting-tokens and
-/v1/meeting-tokens/:token (validation, also of self-signed tokens) with Daily's auth rules,
-validation, error bodies and documented rate limits, and lets tests inject faults (error
-statuses, delays, malformed bodies, dropped connections) from Python or over HTTP under
-/__emulator/.
+It serves GET /v1/ (domain configuration), GET/POST /v1/rooms (list, create), GET/POST/DELETE
+/v1/rooms/:name (get, update, delete), POST /v1/meeting-tokens and GET /v1/meeting-tokens/:token
+(validation, also of self-signed tokens) with Daily's auth rules, error bodies and documented
+rate limits, and lets tests inject faults (error statuses, delays, malformed bodies, dropped
+connections) from Python or over HTTP under /__emulator/.
 Run it standalone with ``python -m localdev.daily_emulator --port 8787``.
+
+Room and token properties, their kinds and defaults come from one list, `daily_reference.py`
+(48 room and 23 token properties; sources and type decisions are noted there). Where Daily's docs
+are silent, this emulator decides as follows, never stricter than Daily:
+- Unknown fields are refused, 400 "unknown parameter 'x'": the create-room OpenAPI schema closes
+  its body (`additionalProperties: false`), and clients written against the real API record this
+  answer for tokens. Every documented property is known, so real clients do not hit it.
+- Error texts follow answers recorded from the real API where available ("a room named x
+  already exists", "x contains invalid characters (...)", "exp was '...', which is in the past
+  rather than in the future", "exp was '...' but should be a number of seconds since the unix
+  epoch", "room x not found" with error "not-found"); the docs fix only `error` and the status.
+- GET /rooms lists live rooms newest first (docs). `ending_before=<id>` returns rooms created
+  before that room and `starting_after=<id>` rooms created after it, as the docs word them (the
+  `limit` nearest the cursor); an unknown id gives an empty page; `limit` is capped at 100 and
+  must be a positive integer.
+- Tokens: minted payloads carry the properties under their short claim names plus `d` (domain
+  id) and `iat`, like Daily's decoded example. Validation requires the signature with this key,
+  `d` equal to the domain id (the self-signing docs make `d` mandatory), an `exp` not past and
+  an `nbf` not future unless `?ignoreNbf=true` (validate-meeting-token).
+- Expired rooms are treated as deleted: 404 with `deleted: true`, and left out of lists.
 """
 
 from __future__ import annotations
@@ -28,7 +48,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from localdev.daily_reference import (
+    CLAIM_NAMES,
+    KIND_DESCRIPTIONS,
+    LIST_LIMIT,
+    MAX_PARTICIPANTS,
+    ROOM_NAME_MAX,
+    ROOMS,
+    TOKENS,
+    Property,
+    accepts,
+    config_of,
+    shown,
+)
 
 RATE_LIMIT_INFO = "rate limit exceeded. Back off and retry."
 ERROR_TYPES = {
@@ -42,42 +76,11 @@ ERROR_TYPES = {
 ROOM_PATH = re.compile(r"/v1/rooms/([^/]+)")
 TOKEN_PATH = re.compile(r"/v1/meeting-tokens/([^/]+)")
 INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
-ROOM_PARAMETERS = {"name", "privacy", "properties"}
-ROOM_PROPERTIES: dict[str, type] = {
-    "exp": int,
-    "nbf": int,
-    "max_participants": int,
-    "enable_prejoin_ui": bool,
-    "enable_network_ui": bool,
-    "enable_screenshare": bool,
-    "enable_chat": bool,
-    "eject_at_room_exp": bool,
-    "enable_knocking": bool,
-    "start_video_off": bool,
-    "start_audio_off": bool,
-    "lang": str,
-}
-TOKEN_PROPERTIES: dict[str, type] = {
-    "room_name": str,
-    "is_owner": bool,
-    "exp": int,
-    "nbf": int,
-    "user_name": str,
-    "user_id": str,
-    "eject_at_token_exp": bool,
-    "eject_after_elapsed": int,
-}
-# Self-signed tokens use Daily's short claim names (guides/privacy-and-security/meeting-tokens).
-TOKEN_CLAIMS = {
-    "r": "room_name",
-    "o": "is_owner",
-    "u": "user_name",
-    "ud": "user_id",
-    "ejt": "eject_at_token_exp",
-    "eje": "eject_after_elapsed",
-}
-TYPE_NAMES = {int: "an integer", bool: "a boolean", str: "a string"}
-MAX_PARTICIPANTS = 200
+# The request bodies' own fields (OpenAPI: additionalProperties false on create-room).
+CREATE_PARAMETERS = frozenset({"name", "privacy", "properties"})
+UPDATE_PARAMETERS = frozenset({"privacy", "properties"})
+TOKEN_PARAMETERS = frozenset({"properties"})
+SIGNED_ONLY_CLAIMS = ("d", "iat")  # the domain and issue time, not token properties
 
 
 @dataclass(frozen=True)
@@ -206,21 +209,79 @@ def _json_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _validate_properties(
-    properties: Any, schema: dict[str, type], kind: str, now: float
+def _checked_properties(
+    properties: Any, documented: dict[str, Property], now: float
 ) -> dict[str, Any]:
-    """Check keys and exact JSON types (so 1.5, "1" and true are not integers), and exp > now."""
+    """`properties` if each is documented and of its kind (null: unset), and exp is not past."""
     if not isinstance(properties, dict):
-        raise _ApiError(400, f"{kind} properties must be an object")
-    for key, value in properties.items():
-        expected = schema.get(key)
-        if expected is None:
-            raise _ApiError(400, f"unknown {kind} property {key}")
-        if type(value) is not expected:
-            raise _ApiError(400, f"{key} must be {TYPE_NAMES[expected]}")
-    if "exp" in properties and properties["exp"] < now:
-        raise _ApiError(400, "exp must not be in the past")
+        raise _ApiError(400, f"properties was '{shown(properties)}' but should be an object")
+    for name, value in properties.items():
+        prop = documented.get(name)
+        if prop is None:
+            raise _ApiError(400, f"unknown parameter '{name}'")
+        if value is not None and not accepts(prop.kind, value):
+            expected = KIND_DESCRIPTIONS[prop.kind]
+            raise _ApiError(400, f"{name} was '{shown(value)}' but should be {expected}")
+    exp = properties.get("exp")
+    if exp is not None and exp < now:
+        past = f"exp was '{shown(exp)}', which is in the past rather than in the future"
+        raise _ApiError(400, past)
     return dict(properties)
+
+
+def _given(body: dict[str, Any], field: str, default: Any) -> Any:
+    """The body's field, or `default` when it is absent or null (null leaves a field unset)."""
+    value = body.get(field)
+    return default if value is None else value
+
+
+def _checked_parameters(body: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise _ApiError(400, f"unknown parameter '{unknown[0]}'")
+
+
+def _checked_privacy(privacy: Any) -> str:
+    if privacy not in ("public", "private"):
+        raise _ApiError(400, f"privacy was '{shown(privacy)}' but should be public or private")
+    return privacy
+
+
+def _room_settings(properties: Any, now: float) -> dict[str, Any]:
+    """Checked room properties, including Daily's bounds on max_participants."""
+    settings = _checked_properties(properties, ROOMS, now)
+    count = settings.get("max_participants")
+    if count is not None and not 1 <= count <= MAX_PARTICIPANTS:
+        raise _ApiError(
+            400, f"max_participants was '{shown(count)}' but should be from 1 to {MAX_PARTICIPANTS}"
+        )
+    return settings
+
+
+def _timestamp(now: float) -> str:
+    """`created_at` as Daily writes it: ISO 8601, UTC, milliseconds, Z."""
+    moment = datetime.fromtimestamp(now, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def _page(rooms: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The rooms (newest first) a list-rooms query selects; see the module notes on cursors."""
+    raw_limit = query.get("limit", [str(LIST_LIMIT)])[-1]
+    if not raw_limit.isdigit() or int(raw_limit) < 1:
+        raise _ApiError(400, f"limit was '{raw_limit}' but should be a positive integer")
+    limit = min(int(raw_limit), LIST_LIMIT)
+    ids = [room["id"] for room in rooms]
+    before, after = query.get("ending_before", [None])[-1], query.get("starting_after", [None])[-1]
+    low, high = 0, len(rooms)
+    for cursor, older in ((before, True), (after, False)):
+        if cursor is None:
+            continue
+        if cursor not in ids:
+            return []
+        index = ids.index(cursor)
+        low, high = (max(low, index + 1), high) if older else (low, min(high, index))
+    selected = rooms[low:high]
+    return selected[-limit:] if after is not None and before is None else selected[:limit]
 
 
 def _b64url(data: bytes) -> str:
@@ -421,7 +482,7 @@ class DailyEmulator:
         self, method: str, target: str, authorization: str | None, raw: bytes
     ) -> _Reply | None:
         """Answer one HTTP request; None means drop the connection."""
-        path = urlsplit(target).path
+        path, query = urlsplit(target).path, urlsplit(target).query
         if path.startswith("/__emulator/"):
             return self._control(method, path, raw)
         fault = self._take_fault(method, path)
@@ -430,7 +491,7 @@ class DailyEmulator:
         if fault is not None and fault.replaces_handling():
             reply = fault.reply()
         else:
-            reply = self._api(method, path, authorization, raw)
+            reply = self._api(method, path, query, authorization, raw)
         status = reply.status if reply is not None else None
         record = RequestRecord(method, path, _json_or_none(raw), status, time.monotonic())
         with self._lock:
@@ -479,8 +540,11 @@ class DailyEmulator:
         log = [asdict(record) for record in self.requests_log]
         return {"rooms": self.rooms, "tokens": self.tokens, "requests_log": log}
 
-    def _api(self, method: str, path: str, authorization: str | None, raw: bytes) -> _Reply:
+    def _api(
+        self, method: str, path: str, query: str, authorization: str | None, raw: bytes
+    ) -> _Reply:
         route = path.rstrip("/")
+        arguments = parse_qs(query)
         try:
             key = self._authenticate(authorization)
             deleting_room = method == "DELETE" and ROOM_PATH.fullmatch(route)
@@ -488,18 +552,23 @@ class DailyEmulator:
             if route == "/v1":
                 handlers = {"GET": self._domain_config}
             elif route == "/v1/rooms":
-                handlers = {"GET": self._list_rooms, "POST": lambda: self._create_room(raw)}
+                handlers = {
+                    "GET": lambda: self._list_rooms(arguments),
+                    "POST": lambda: self._create_room(raw),
+                }
             elif match := ROOM_PATH.fullmatch(route):
                 name = unquote(match[1])
                 handlers = {
                     "GET": lambda: self._find_room(name),
+                    "POST": lambda: self._update_room(name, raw),
                     "DELETE": lambda: self._delete_room(name),
                 }
             elif route == "/v1/meeting-tokens":
                 handlers = {"POST": lambda: self._create_token(raw)}
             elif match := TOKEN_PATH.fullmatch(route):
                 token = unquote(match[1])
-                handlers = {"GET": lambda: self._validate_token(token)}
+                ignore_nbf = arguments.get("ignoreNbf", [""])[-1].lower() == "true"
+                handlers = {"GET": lambda: self._validate_token(token, ignore_nbf)}
             else:
                 raise _ApiError(404, f"no such endpoint: {path}")
             if method not in handlers:
@@ -537,39 +606,53 @@ class DailyEmulator:
     def _create_room(self, raw: bytes) -> dict[str, Any]:
         body = _json_body(raw)
         now = self._clock()
-        unknown = sorted(set(body) - ROOM_PARAMETERS)
-        if unknown:
-            raise _ApiError(400, f"unknown parameter {unknown[0]}")
+        _checked_parameters(body, CREATE_PARAMETERS)
         name = body.get("name")
         if name is None:
             name = "".join(secrets.choice(string.ascii_letters) for _ in range(20))
         elif not isinstance(name, str) or not name:
-            raise _ApiError(400, "name must be a non-empty string")
-        elif len(name) > 128:
-            raise _ApiError(400, "name must be at most 128 characters")
+            raise _ApiError(400, f"name was '{shown(name)}' but should be a non-empty string")
+        elif len(name) > ROOM_NAME_MAX:
+            raise _ApiError(400, f"{name} is too long (room names can be {ROOM_NAME_MAX} long)")
         elif INVALID_NAME_CHARS.search(name):
-            raise _ApiError(400, "name may only contain letters, digits, '-' and '_'")
-        privacy = body.get("privacy", "public")
-        if privacy not in ("public", "private"):
-            raise _ApiError(400, "privacy must be 'public' or 'private'")
-        config = _validate_properties(body.get("properties", {}), ROOM_PROPERTIES, "room", now)
-        if not 1 <= config.get("max_participants", 1) <= MAX_PARTICIPANTS:
-            raise _ApiError(400, f"max_participants must be between 1 and {MAX_PARTICIPANTS}")
-        created_at = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            raise _ApiError(
+                400,
+                f"{name} contains invalid characters "
+                "(room names can contain A-Z, a-z, 0-9, '-', and '_')",
+            )
+        privacy = _checked_privacy(_given(body, "privacy", "public"))
+        settings = _room_settings(_given(body, "properties", {}), now)
         room = {
             "id": str(uuid.uuid4()),
             "name": name,
             "api_created": True,
             "privacy": privacy,
             "url": f"https://{self._domain}.daily.co/{name}",
-            "created_at": created_at,
-            "config": config,
+            "created_at": _timestamp(now),
+            "config": config_of(settings),
         }
         with self._lock:
-            existing = self._rooms.get(name)
+            existing = self._rooms.pop(name, None)
             if existing is not None and not self._expired(existing, now):
+                self._rooms[name] = existing
                 raise _ApiError(400, f"a room named {name} already exists")
-            self._rooms[name] = room
+            self._rooms[name] = room  # a re-used name counts as the newest room
+            return copy.deepcopy(room)
+
+    def _update_room(self, name: str, raw: bytes) -> dict[str, Any]:
+        """Set the given privacy and properties; a null property goes back to its default."""
+        body = _json_body(raw)
+        now = self._clock()
+        _checked_parameters(body, UPDATE_PARAMETERS)
+        self._find_room(name)
+        privacy = body.get("privacy")
+        if privacy is not None:
+            _checked_privacy(privacy)
+        settings = _room_settings(_given(body, "properties", {}), now)
+        with self._lock:
+            room = self._rooms[name]
+            room["config"] = config_of({**room["config"], **settings})
+            room["privacy"] = privacy or room["privacy"]
             return copy.deepcopy(room)
 
     @staticmethod
@@ -587,11 +670,13 @@ class DailyEmulator:
             raise _ApiError(404, f"room {name} not found", deleted=True)
         return room
 
-    def _list_rooms(self) -> dict[str, Any]:
+    def _list_rooms(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """Live rooms, newest first: total_count counts all of them, data holds one page."""
         now = self._clock()
         with self._lock:
             live = [copy.deepcopy(r) for r in self._rooms.values() if not self._expired(r, now)]
-        return {"total_count": len(live), "data": live}
+        live.reverse()
+        return {"total_count": len(live), "data": _page(live, query)}
 
     def _delete_room(self, name: str) -> dict[str, Any]:
         self._find_room(name)
@@ -603,31 +688,37 @@ class DailyEmulator:
         """The domain configuration (reference/rest-api/domain/get-domain-config)."""
         return {"domain_name": self._domain, "domain_id": self._domain_id, "config": {}}
 
-    def _validate_token(self, token: str) -> dict[str, Any]:
-        """A token signed with this key, for this domain and not expired: its properties."""
+    def _validate_token(self, token: str, ignore_nbf: bool) -> dict[str, Any]:
+        """A token signed with this key for this domain, not expired nor early: its properties."""
         claims = _verified_claims(token, self._api_key)
         if claims is None:
             raise _ApiError(400, "token is not valid")
-        if "d" in claims and claims["d"] != self._domain_id:
+        if claims.get("d") != self._domain_id:
             raise _ApiError(400, "token is not valid for this domain")
-        exp = claims.get("exp")
-        if isinstance(exp, int | float) and exp <= self._clock():
+        now = self._clock()
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if isinstance(exp, int | float) and exp <= now:
             raise _ApiError(400, "token has expired")
+        if isinstance(nbf, int | float) and nbf > now and not ignore_nbf:
+            raise _ApiError(400, "token is not valid yet (nbf is in the future)")
         return {
-            TOKEN_CLAIMS.get(name, name): value
+            CLAIM_NAMES.get(name, name): value
             for name, value in claims.items()
-            if name not in ("d", "iat")
+            if name not in SIGNED_ONLY_CLAIMS
         }
 
     def _create_token(self, raw: bytes) -> dict[str, str]:
+        """A JWT whose payload holds the given properties by their short claim names, d and iat."""
         body = _json_body(raw)
         now = self._clock()
-        unknown = sorted(set(body) - {"properties"})
-        if unknown:
-            raise _ApiError(400, f"unknown parameter {unknown[0]}")
-        properties = body.get("properties", {})
-        claims = _validate_properties(properties, TOKEN_PROPERTIES, "meeting token", now)
-        claims["iat"] = int(now)
+        _checked_parameters(body, TOKEN_PARAMETERS)
+        properties = _checked_properties(_given(body, "properties", {}), TOKENS, now)
+        claims: dict[str, Any] = {
+            TOKENS[name].claim or name: value
+            for name, value in properties.items()
+            if value is not None
+        }
+        claims.update(d=self._domain_id, iat=int(now))
         with self._lock:
             self._tokens.append(copy.deepcopy(claims))
         return {"token": _jwt(claims, self._api_key)}

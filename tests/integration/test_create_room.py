@@ -55,9 +55,10 @@ def test_creates_room_with_the_original_properties_and_fresh_exp(fresh_stack, cr
     assert headers["Content-Type"] == "application/json"
     assert set(body) == {"name", "url", "exp", "ownerToken"}
     stored = fresh_stack.daily.rooms[body["name"]]
-    config = dict(stored["config"])
-    exp = config.pop("exp")
-    assert config == EXPECTED_PROPERTIES
+    sent = dict(fresh_stack.daily.calls("POST", "/rooms")[-1].body["properties"])
+    exp = sent.pop("exp")
+    assert sent == EXPECTED_PROPERTIES
+    assert stored["config"]["exp"] == exp
     assert isinstance(exp, int)
     assert abs(exp - (before + 600)) <= 2
     assert body["url"] == stored["url"] == f"https://emulator.daily.co/{body['name']}"
