@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# checkov on template.yaml: 0 failed checks, or exit 1. Every skip sits on its resource in the
-# template (Metadata: checkov: skip: [{id, comment}]). checkov pins many packages that would clash
-# with the project's, so it lives in its own git-ignored venv, .venv-tools/, made on first use.
+# checkov on template.yaml: 0 failed checks, and no skip that checkov did not need, or exit 1.
+# Every skip sits on its resource in the template (Metadata: checkov: skip: [{id, comment}]).
+# checkov pins many packages that would clash with the project's, so it lives in its own
+# git-ignored venv, .venv-tools/, made on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,32 @@ if [ "$("$TOOLS/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; th
   "$TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi
 
+REPORT=$(mktemp)
+trap 'rm -f "$REPORT"' EXIT
 # --skip-download: no call to Prisma Cloud for guideline links (and none needed offline).
-exec "$TOOLS/bin/checkov" --file template.yaml --framework cloudformation \
-  --skip-download --quiet --compact
+"$TOOLS/bin/checkov" --file template.yaml --framework cloudformation --skip-download \
+  --output json --soft-fail >"$REPORT"
+
+# Fail on a failed check, and on a skip that checkov never applied: a reason for nothing.
+"$TOOLS/bin/python" - "$REPORT" <<'PY'
+import json, re, sys
+
+results = json.load(open(sys.argv[1]))["results"]
+for check in results["failed_checks"]:
+    lines = "-".join(map(str, check["file_line_range"]))
+    print(f"FAILED {check['check_id']} {check['check_name']}: {check['resource']} (lines {lines})")
+applied = {(c["resource"].split(".")[-1], c["check_id"]) for c in results["skipped_checks"]}
+declared, resource = set(), None
+for line in open("template.yaml"):
+    named = re.fullmatch(r"  ([A-Za-z0-9]+):\n", line)
+    resource = named.group(1) if named else resource
+    skip = re.fullmatch(r"\s+- id: (CKV2?_AWS_\d+)\n", line)
+    if skip:
+        declared.add((resource, skip.group(1)))
+unused = sorted(declared - applied)
+if unused:
+    print(f"checkov skips that no check needed: {unused}")
+passed, failed = len(results["passed_checks"]), len(results["failed_checks"])
+print(f"checkov: {passed} passed, {failed} failed, {len(applied)} skipped (each with its reason)")
+sys.exit(1 if failed or unused else 0)
+PY

@@ -1,13 +1,18 @@
 """Deploy the whole demo with one command: build, deploy the stack, publish site/, store the key.
 
     python scripts/deploy.py --env staging [--dry-run] [--skip-build] [--site DIR]
+    python scripts/deploy.py --env staging --store-key    # only store DAILY_API_KEY
+    python scripts/deploy.py --env staging --smoke        # only check the live site
 
-1. `sam build` and `sam deploy --config-env ENV` (ENV is an environment of samconfig.toml).
-2. Read the stack's outputs (SiteBucketName, DistributionId, DailyApiKeySecretArn, SiteUrl).
+1. `sam build` and `sam deploy --config-env ENV` (ENV is an environment of samconfig.toml), with
+   DAILY_API_KEY removed from their environment.
+2. Read the stack's outputs (SiteBucketName, DistributionId, DailyApiKeySecretArn, SiteUrl, ApiUrl).
 3. Sync site/ to the bucket: upload new or changed files with their Content-Type and
    Cache-Control, skip unchanged ones (MD5 = ETag), delete objects no longer in site/.
 4. Invalidate the CloudFront cache when anything changed.
-5. Only if DAILY_API_KEY is set: store {"apiKey": ...} in the stack's secret (never printed).
+5. Only if DAILY_API_KEY is set: store it with Daily's domain in the stack's secret, without
+   reading the secret (scripts/key_store.py; the key is never printed).
+6. Smoke-test the live site (scripts/smoke.py).
 
 `--dry-run` prints that plan and changes nothing. boto3 honours AWS_ENDPOINT_URL, AWS_PROFILE and
 AWS_REGION as usual. Any failure ends with one line on stderr and exit code 1.
@@ -18,7 +23,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import json
 import mimetypes
 import os
 import subprocess
@@ -32,6 +36,8 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from key_store import KeyRefused, daily_domain, put_key, secret_value
+from smoke import SmokeFailure, run_smoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMCONFIG = ROOT / "samconfig.toml"
@@ -60,7 +66,10 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
     ".woff2": "font/woff2",
 }
-REQUIRED_OUTPUTS = ("SiteBucketName", "DistributionId", "DailyApiKeySecretArn")
+REQUIRED_OUTPUTS = ("SiteBucketName", "DistributionId", "DailyApiKeySecretArn", "SiteUrl", "ApiUrl")
+DAILY_API_URL = "https://api.daily.co/v1"  # the template's default for DailyApiUrl
+# Only the key step may see these; `sam` and everything else it starts never do.
+SECRET_VARIABLES = ("DAILY_API_KEY",)
 
 
 class DeployError(Exception):
@@ -93,6 +102,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     parser.add_argument("--skip-build", action="store_true", help="deploy the last sam build")
     parser.add_argument("--site", type=Path, default=SITE, help="folder to publish (site/)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
+        "--store-key", action="store_true", help="only store DAILY_API_KEY in the stack's secret"
+    )
+    only.add_argument("--smoke", action="store_true", help="only smoke-test the live site")
     return parser.parse_args(argv)
 
 
@@ -125,7 +139,8 @@ def run_sam(args: list[str], *, dry_run: bool) -> None:
         print(f"would run: {' '.join(command)}")
         return
     print(f"running: {' '.join(command)}", flush=True)
-    env = {**os.environ, "SAM_CLI_TELEMETRY": os.environ.get("SAM_CLI_TELEMETRY", "0")}
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    env["SAM_CLI_TELEMETRY"] = os.environ.get("SAM_CLI_TELEMETRY", "0")
     try:
         result = subprocess.run(command, cwd=ROOT, env=env, check=False)
     except FileNotFoundError:
@@ -136,15 +151,18 @@ def run_sam(args: list[str], *, dry_run: bool) -> None:
         )
 
 
-def stack_outputs(cloudformation: Any, name: str) -> dict[str, str]:
+def describe_stack(cloudformation: Any, name: str) -> dict[str, Any]:
     try:
-        stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]
+        return cloudformation.describe_stacks(StackName=name)["Stacks"][0]
     except ClientError as error:
         if "does not exist" in error.response.get("Error", {}).get("Message", ""):
             region = cloudformation.meta.region_name
             raise DeployError(f"stack {name!r} not found in {region}") from None
         raise
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+def stack_outputs(stack: dict[str, Any], name: str) -> dict[str, str]:
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     missing = [key for key in REQUIRED_OUTPUTS if key not in outputs]
     if missing:
         raise DeployError(
@@ -242,18 +260,43 @@ def invalidate(cloudfront: Any, distribution_id: str, *, dry_run: bool) -> None:
     print(f"invalidation {answer['Invalidation']['Id']} of /* on {distribution_id}")
 
 
-def store_api_key(secrets: Any, secret_arn: str, api_key: str, *, dry_run: bool) -> None:
-    """Put {"apiKey": api_key} into the secret unless it already holds it; never print the key."""
-    value = json.dumps({"apiKey": api_key})
+def stack_parameter(stack: dict[str, Any], key: str, default: str) -> str:
+    values = {p["ParameterKey"]: p.get("ParameterValue") for p in stack.get("Parameters", [])}
+    return values.get(key) or default
+
+
+def store_api_key(stack: dict[str, Any], secret_arn: str, api_key: str, *, dry_run: bool) -> None:
+    """Store the key (with Daily's domain when Daily tells it) without reading the secret."""
     if dry_run:
         print(f"would store DAILY_API_KEY in {secret_arn}")
         return
-    current = secrets.get_secret_value(SecretId=secret_arn).get("SecretString")
-    if current == value:
-        print("Daily API key unchanged")
-        return
-    secrets.put_secret_value(SecretId=secret_arn, SecretString=value)
+    domain = daily_domain(stack_parameter(stack, "DailyApiUrl", DAILY_API_URL), api_key)
+    if not domain:
+        print("Daily did not tell the key's domain; the function will look it up itself")
+    put_key(boto3.client("secretsmanager"), secret_arn, secret_value(api_key, domain))
     print(f"stored DAILY_API_KEY in {secret_arn}")
+
+
+def smoke(outputs: dict[str, str], *, dry_run: bool) -> None:
+    if dry_run:
+        print(f"would smoke-test {outputs['SiteUrl']} and {outputs['ApiUrl']}")
+        return
+    run_smoke(outputs["SiteUrl"], outputs["ApiUrl"])
+
+
+def deployed_stack(env: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stack of `env` and its outputs, failing early without credentials or a region."""
+    name = stack_name(env)
+    check_aws_session()
+    stack = describe_stack(boto3.client("cloudformation"), name)
+    return stack, stack_outputs(stack, name)
+
+
+def api_key_from_environment() -> str:
+    api_key = os.environ.get("DAILY_API_KEY", "").strip()
+    if not api_key:
+        raise DeployError("DAILY_API_KEY is not set")
+    return api_key
 
 
 def deploy(args: argparse.Namespace) -> None:
@@ -265,7 +308,8 @@ def deploy(args: argparse.Namespace) -> None:
         run_sam(["build", "--config-env", args.env], dry_run=args.dry_run)
     run_sam(["deploy", "--config-env", args.env], dry_run=args.dry_run)
 
-    outputs = stack_outputs(boto3.client("cloudformation"), name)
+    stack = describe_stack(boto3.client("cloudformation"), name)
+    outputs = stack_outputs(stack, name)
     s3 = boto3.client("s3")
     bucket = outputs["SiteBucketName"]
     plan = plan_sync(s3, bucket, files)
@@ -275,10 +319,9 @@ def deploy(args: argparse.Namespace) -> None:
 
     api_key = os.environ.get("DAILY_API_KEY", "").strip()
     if api_key:
-        secrets = boto3.client("secretsmanager")
-        store_api_key(secrets, outputs["DailyApiKeySecretArn"], api_key, dry_run=args.dry_run)
-    if "SiteUrl" in outputs:
-        print(f"site: {outputs['SiteUrl']}")
+        store_api_key(stack, outputs["DailyApiKeySecretArn"], api_key, dry_run=args.dry_run)
+    smoke(outputs, dry_run=args.dry_run)
+    print(f"site: {outputs['SiteUrl']}")
 
 
 def error_line(error: Exception) -> str:
@@ -295,12 +338,36 @@ def error_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
+def run(args: argparse.Namespace) -> None:
+    """What the flags ask for: the whole deploy, or only the key, or only the smoke test."""
+    if args.store_key:
+        api_key = api_key_from_environment()
+        stack, outputs = deployed_stack(args.env)
+        store_api_key(stack, outputs["DailyApiKeySecretArn"], api_key, dry_run=args.dry_run)
+    elif args.smoke:
+        smoke(deployed_stack(args.env)[1], dry_run=args.dry_run)
+    else:
+        deploy(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    task = "storing the key" if args.store_key else "smoke test" if args.smoke else "deploy"
     try:
-        deploy(args)
-    except (DeployError, BotoCoreError, ClientError, OSError, tomllib.TOMLDecodeError) as error:
-        print(f"deploy failed: {error_line(error)}", file=sys.stderr)
+        run(args)
+    except SmokeFailure as failure:
+        where = "smoke test failed" if args.smoke else "deploy failed: smoke test"
+        print(f"{where}: {failure}", file=sys.stderr)
+        return 1
+    except (
+        DeployError,
+        KeyRefused,
+        BotoCoreError,
+        ClientError,
+        OSError,
+        tomllib.TOMLDecodeError,
+    ) as error:
+        print(f"{task} failed: {error_line(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("deploy interrupted", file=sys.stderr)

@@ -1,12 +1,20 @@
-"""scripts/deploy.py as a subprocess against moto's server, with a stub `sam` on PATH."""
+"""scripts/deploy.py as a subprocess against moto's server, with a stub `sam` on PATH.
+
+The stack's SiteUrl and ApiUrl point at local stand-ins for CloudFront and the execute-api URL
+(the dev server, and the handlers called without CloudFront's headers), and its DailyApiUrl at
+the Daily emulator, so a deploy runs its key step and smoke test offline.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +22,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+
+from localdev.local_stack import LocalStack
+from localdev.server import DevServer
+from tests.deploy.http_doubles import ExecuteApiStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -22,6 +33,7 @@ STACK = "daily-rooms-ci"  # samconfig.toml's stack_name for --env ci
 
 SAM_STUB = """#!/bin/sh
 echo "$*" >> "$SAM_STUB_LOG"
+env > "$SAM_STUB_LOG.$1.env"
 if [ "$1" = deploy ] && [ -n "$SAM_STUB_DEPLOY_FAILS" ]; then
   echo "Error: Failed to create changeset for the stack: $SAM_STUB_DEPLOY_FAILS" >&2
   exit 1
@@ -39,6 +51,17 @@ class Result:
     @property
     def output(self) -> str:
         return self.stdout + self.stderr
+
+
+def assert_one_line_failure(result: Result, *words: str, prefix: str = "deploy failed: ") -> None:
+    """Exit code 1 and exactly one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(prefix), lines[0]
+    for word in words:
+        assert word in lines[0]
+    assert "Traceback" not in result.output
 
 
 @dataclass
@@ -63,8 +86,8 @@ class FakeAws:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).close()
 
-    def create_stack(self) -> None:
-        """The outputs deploy.py reads, from a template moto can create."""
+    def create_stack(self, site_url: str, api_url: str, daily_api_url: str) -> None:
+        """The outputs and the parameter deploy.py reads, from a template moto can create."""
         cloudfront = self.client("cloudfront")
         distribution = cloudfront.create_distribution(
             DistributionConfig={
@@ -86,12 +109,14 @@ class FakeAws:
             Name="daily-rooms-ci-key", SecretString='{"apiKey": ""}'
         )["ARN"]
         template = {
+            "Parameters": {"DailyApiUrl": {"Type": "String", "Default": daily_api_url}},
             "Resources": {"SiteBucket": {"Type": "AWS::S3::Bucket"}},
             "Outputs": {
                 "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
                 "DistributionId": {"Value": self.distribution_id},
                 "DailyApiKeySecretArn": {"Value": self.secret_arn},
-                "SiteUrl": {"Value": f"https://{distribution['DomainName']}"},
+                "SiteUrl": {"Value": site_url},
+                "ApiUrl": {"Value": api_url},
             },
         }
         cloudformation = self.client("cloudformation")
@@ -121,18 +146,59 @@ class FakeAws:
         return listing["InvalidationList"].get("Items", [])
 
     def secret(self) -> str:
-        return self.client("secretsmanager").get_secret_value(SecretId=self.secret_arn)[
-            "SecretString"
-        ]
+        """The current value. The stage is named because moto, unlike Secrets Manager, answers
+        a call without one from the version it last wrote, not the one labelled AWSCURRENT."""
+        secrets = self.client("secretsmanager")
+        current = secrets.get_secret_value(SecretId=self.secret_arn, VersionStage="AWSCURRENT")
+        return current["SecretString"]
+
+    def secret_versions(self) -> dict[str, list[str]]:
+        described = self.client("secretsmanager").describe_secret(SecretId=self.secret_arn)
+        return described["VersionIdsToStages"]
+
+
+@dataclass
+class LiveSite:
+    """What a deployed stack's SiteUrl and ApiUrl answer, run locally."""
+
+    site_url: str  # the dev server: CloudFront's behaviours and headers
+    api_url: str  # the handlers without CloudFront's headers, as execute-api
+
+
+@pytest.fixture(scope="session")
+def live_site(stack: LocalStack) -> Iterator[LiveSite]:
+    dev = DevServer("127.0.0.1", 0)
+    dev.use_stack(stack)
+    threading.Thread(target=dev.serve_forever, daemon=True).start()
+    execute_api = ExecuteApiStandIn()
+    yield LiveSite(dev.url, execute_api.url)
+    execute_api.close()
+    dev.shutdown()
+    dev.server_close()
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    """moto's server in a process of its own: resetting it leaves the local stack's moto alone."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=5).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"moto's server did not start on port {port}")
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture
@@ -144,9 +210,10 @@ def aws(moto_url: str) -> FakeAws:
 
 
 @pytest.fixture
-def deployed(aws: FakeAws) -> FakeAws:
+def deployed(aws: FakeAws, live_site: LiveSite, fresh_stack: LocalStack) -> FakeAws:
     """A moto holding the stack (as `sam deploy` would leave it) with one stale object."""
-    aws.create_stack()
+    assert fresh_stack.daily is not None
+    aws.create_stack(live_site.site_url, live_site.api_url, fresh_stack.daily.base_url)
     aws.client("s3").put_object(Bucket=aws.bucket, Key="stale.js", Body=b"old")
     return aws
 
@@ -187,10 +254,16 @@ class Deployer:
     def sam_calls(self) -> list[str]:
         return self.sam_log.read_text().splitlines() if self.sam_log.exists() else []
 
+    def sam_environment(self, command: str) -> dict[str, str]:
+        """The environment `sam <command>` ran with."""
+        lines = Path(f"{self.sam_log}.{command}.env").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line)
+
 
 @pytest.fixture
-def api_key() -> str:
-    return f"daily-{secrets.token_hex(16)}"
+def api_key(fresh_stack: LocalStack) -> str:
+    """The key the Daily emulator accepts."""
+    return fresh_stack.api_key
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.deploy.conftest import Deployer, FakeAws, Result
+from localdev.local_stack import LocalStack
+from tests.deploy.conftest import Deployer, FakeAws, Result, assert_one_line_failure
 
 EXPECTED_HEADERS = {
     "index.html": ("text/html; charset=utf-8", "no-cache"),
@@ -15,19 +16,8 @@ EXPECTED_HEADERS = {
 }
 
 
-def assert_one_line_failure(result: Result, *words: str) -> None:
-    """Exit code 1 and exactly one line on stderr naming the problem, no traceback."""
-    assert result.returncode == 1, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("deploy failed: ")
-    for word in words:
-        assert word in lines[0]
-    assert "Traceback" not in result.output
-
-
 def test_first_deploy_publishes_the_site(
-    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
+    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str, fresh_stack: LocalStack
 ) -> None:
     result = deploy("--env", "ci", "--site", str(site))
 
@@ -44,9 +34,31 @@ def test_first_deploy_publishes_the_site(
         DistributionId=deployed.distribution_id, Id=invalidation["Id"]
     )["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
     assert paths == ["/*"]
-    assert json.loads(deployed.secret()) == {"apiKey": api_key}
+    assert fresh_stack.daily is not None
+    assert json.loads(deployed.secret()) == {
+        "apiKey": api_key,
+        "domainId": fresh_stack.daily.domain_id,
+        "domainName": fresh_stack.daily.domain,
+    }
     assert api_key not in result.output
     assert deploy.sam_calls() == ["build --config-env ci", "deploy --config-env ci"]
+    smoke = [line for line in result.stdout.splitlines() if line.startswith("smoke: ")]
+    assert len(smoke) == 3, result.stdout
+    assert result.stdout.splitlines()[-1].startswith("site: http://127.0.0.1:")
+
+
+def test_sam_never_sees_the_daily_key(
+    deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
+) -> None:
+    result = deploy("--env", "ci", "--site", str(site))
+
+    assert result.returncode == 0, result.output
+    assert json.loads(deployed.secret())["apiKey"] == api_key  # the key was there to leak
+    for command in ("build", "deploy"):
+        environment = deploy.sam_environment(command)
+        assert environment["AWS_ACCESS_KEY_ID"] == "testing", command  # the real environment
+        assert "DAILY_API_KEY" not in environment, command
+        assert not any(api_key in value for value in environment.values()), command
 
 
 def test_second_deploy_uploads_only_what_changed(
@@ -61,7 +73,7 @@ def test_second_deploy_uploads_only_what_changed(
     assert deployed.version_counts() == versions
     assert len(deployed.invalidations()) == 1
     assert "4 file(s) unchanged" in unchanged.stdout
-    assert "Daily API key unchanged" in unchanged.stdout
+    assert len(deployed.secret_versions()) == 2  # the template's empty value and the key
     assert api_key not in unchanged.output
 
     (site / "app.js").write_text("console.log('rooms v2');\n")
@@ -114,6 +126,8 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
         f"would store DAILY_API_KEY in {deployed.secret_arn}",
     ):
         assert line in result.stdout.splitlines()
+    assert "would smoke-test" in result.stdout
+    assert "smoke: " not in result.stdout
     assert api_key not in result.output
 
 

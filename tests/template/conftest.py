@@ -2,7 +2,7 @@
 
 `render(**parameters)` transforms with those parameter values (as CloudFormation's hosted
 transform gets them), then evaluates the Conditions and resolves Fn::If, AWS::NoValue and Refs to
-parameters, so a test sees what CloudFormation would deploy for them.
+parameters and AWS::Region, so a test sees what CloudFormation would deploy for them.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def parameter_values(template: dict[str, Any], overrides: dict[str, str]) -> dic
 
 
 def resolve(node: Any, parameters: dict[str, Any], conditions: dict[str, bool]) -> Any:
-    """Evaluate Ref (parameters, AWS::NoValue), Fn::If, Fn::Equals, Fn::Not and Fn::Join."""
+    """Evaluate Ref (parameters, AWS::NoValue), Condition, Fn::If, Fn::Equals, Fn::Not, Fn::And,
+    Fn::Or and Fn::Join."""
     if isinstance(node, list):
         items = [resolve(item, parameters, conditions) for item in node]
         return [item for item in items if item is not NO_VALUE]
@@ -83,28 +84,44 @@ def resolve(node: Any, parameters: dict[str, Any], conditions: dict[str, bool]) 
             return NO_VALUE
         if function == "Ref" and argument in parameters:
             return parameters[argument]
+        if function == "Condition":
+            return conditions[argument]
         if function == "Fn::If":
             condition, if_true, if_false = argument
             chosen = if_true if conditions[condition] else if_false
             return resolve(chosen, parameters, conditions)
-        if function in ("Fn::Equals", "Fn::Not", "Fn::Join"):
+        if function in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::Join"):
             values = resolve(argument, parameters, conditions)
             if function == "Fn::Equals":
                 return values[0] == values[1]
             if function == "Fn::Not":
                 return not values[0]
+            if function == "Fn::And":
+                return all(values)
+            if function == "Fn::Or":
+                return any(values)
             return values[0].join(values[1])
     resolved = {key: resolve(value, parameters, conditions) for key, value in node.items()}
     return {key: value for key, value in resolved.items() if value is not NO_VALUE}
 
 
-def render_template(template: dict[str, Any], **overrides: str) -> dict[str, Any]:
-    """What CloudFormation would deploy from the transformed template for these parameters."""
+def render_template(
+    template: dict[str, Any], region: str = REGION, **overrides: str
+) -> dict[str, Any]:
+    """What CloudFormation would deploy from the transformed template for these parameters,
+    in `region`."""
     parameters = parameter_values(template, overrides)
     transformed = sam_transform(template, parameters)
+    known = {**parameters, "AWS::Region": region}
     conditions: dict[str, bool] = {}
     for name, expression in transformed.get("Conditions", {}).items():
-        conditions[name] = resolve(expression, parameters, conditions)
+        conditions[name] = resolve(expression, known, conditions)
+    for section in ("Resources", "Outputs"):  # what a false Condition leaves out
+        entries = transformed.get(section, {})
+        for name in [
+            n for n, entry in entries.items() if not conditions.get(entry.get("Condition"), True)
+        ]:
+            del entries[name]
     rendered = resolve(transformed, parameters, conditions)
     rendered.pop("Conditions", None)
     return rendered
@@ -133,10 +150,11 @@ def transformed(raw_template: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def render(raw_template: dict[str, Any]) -> Render:
-    """render(AllowedOrigins="https://a.example") -> the template as deployed with those values."""
+    """render(AllowedOrigins="https://a.example") -> the template as deployed with those values
+    (in us-east-1 unless `region` is given)."""
 
-    def rendered(**overrides: str) -> dict[str, Any]:
-        return render_template(raw_template, **overrides)
+    def rendered(region: str = REGION, **overrides: str) -> dict[str, Any]:
+        return render_template(raw_template, region, **overrides)
 
     return rendered
 

@@ -41,9 +41,13 @@ def referenced_resource(resource: Any) -> str | None:
         return argument
     if function == "Fn::GetAtt":
         return argument[0]
-    if function == "Fn::Sub" and isinstance(argument, str):
-        names = SUB_REFERENCE.findall(argument)
-        return names[0] if len(set(names)) == 1 else None
+    if function == "Fn::Sub":
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        names = {
+            referenced_resource(variables[name]) if name in variables else name
+            for name in SUB_REFERENCE.findall(text)
+        }
+        return names.pop() if len(names) == 1 else None
     return None
 
 
@@ -66,10 +70,17 @@ def test_every_role_allows_named_actions_on_template_resources_only(
 def test_the_only_managed_policies_are_logs_and_xray_writes(transformed: dict[str, Any]) -> None:
     # SAM attaches X-Ray's write-only policy because `Tracing` is a parameter (EnableTracing);
     # its actions (put segments, read sampling rules) have no resource to scope them to.
+    functions = resources_of_type(transformed, "AWS::Lambda::Function").values()
+    function_roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
+    assert len(function_roles) == len(functions) == 2
     for name, role in roles(transformed):
-        assert role["ManagedPolicyArns"] == [BASIC_EXECUTION, XRAY_WRITE_ONLY], name
         principals = [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
-        assert principals == [{"Service": ["lambda.amazonaws.com"]}], name
+        if name in function_roles:
+            assert role["ManagedPolicyArns"] == [BASIC_EXECUTION, XRAY_WRITE_ONLY], name
+            assert principals == [{"Service": ["lambda.amazonaws.com"]}], name
+        else:  # CodeDeploy's role for the canary: its own two statements only
+            assert "ManagedPolicyArns" not in role, name
+            assert principals == [{"Service": "codedeploy.amazonaws.com"}], name
 
 
 @pytest.mark.parametrize(
@@ -78,6 +89,7 @@ def test_the_only_managed_policies_are_logs_and_xray_writes(transformed: dict[st
         {"Ref": "HttpApi"},
         {"Fn::GetAtt": ["StateTable", "Arn"]},
         {"Fn::Sub": "${StateTable.Arn}/index/*"},
+        {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "StateTable"}}]},  # policy templates
     ],
 )
 def test_resource_references_are_recognised(resource: dict[str, Any]) -> None:
@@ -109,7 +121,7 @@ def test_functions_know_and_may_read_the_origin_verify_secret(transformed: dict[
         grants = [
             s
             for s in statements(role["Properties"])
-            if s["Resource"] == {"Ref": "OriginVerifySecret"}
+            if referenced_resource(s["Resource"]) == "OriginVerifySecret"
         ]
         assert [as_list(s["Action"]) for s in grants] == [["secretsmanager:GetSecretValue"]], name
 

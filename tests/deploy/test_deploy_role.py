@@ -1,0 +1,347 @@
+"""docs/deploy-role-policy.json: enough for CloudFormation, cannot escalate, every line explained.
+
+AWS's own data, as cfn-lint ships it, stands in for IAM: the Service Authorization Reference
+(actions, their resource types and ARN formats) and each resource type's handler permissions
+(what CloudFormation calls to create, read, update and delete it).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cfnlint
+import pytest
+
+from tests.template.conftest import load_template, render_template, resources_of_type
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+CFNLINT_DATA = Path(cfnlint.__file__).parent / "data"
+BOUNDARY_ARN = "arn:aws:iam::ACCOUNT_ID:policy/daily-rooms-boundary"
+ROLE_WRITES = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+}
+MANAGED_POLICIES = {  # what SAM attaches to function roles, and what those policies allow
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole": {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    },
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess": {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    },
+}
+# CloudFormation checks CreateChangeSet on the transform it runs (SAM's IAM guide); the reference
+# has no resource type for it.
+TRANSFORM_ARN = "arn:aws:cloudformation:REGION:aws:transform/Serverless-2016-10-31"
+# Handler permissions CloudFormation needs only for features this template does not use.
+NOT_NEEDED = {
+    "kms:*": "no customer managed key anywhere",
+    "ec2:*": "no function in a VPC",
+    "elasticfilesystem:*": "no file system",
+    "s3files:*": "no file system",
+    "kinesis:*": "no DynamoDB stream to Kinesis",
+    "firehose:*": "no log delivery",
+    "s3tables:*": "no S3 table",
+    "payments:*": "no paid AWS WAF rule group",
+    "iam:CreateServiceLinkedRole": "no DynamoDB replica",
+    "iam:DeleteRolePermissionsBoundary": "removing the boundary is the escalation it prevents",
+    "iam:UpdateAssumeRolePolicy": "trust policies never change; editing them could hand roles out",
+    "secretsmanager:*Regions*": "no replicated secret",
+    "lambda:PutFunctionCodeSigningConfig": "no code signing",
+    "lambda:DeleteFunctionCodeSigningConfig": "no code signing",
+    "lambda:GetCodeSigningConfig": "no code signing (the function's setting is read)",
+    "lambda:Put*Config": "no provisioned concurrency, recursion, scaling or runtime settings",
+    "lambda:DeleteProvisionedConcurrencyConfig": "no provisioned concurrency",
+    "lambda:PassCapacityProvider": "no Lambda managed instances",
+    "lambda:AssociateRuntimeAlias": "no runtime alias",
+    "dynamodb:*Item": "item writes only serve table imports",
+    "dynamodb:Scan": "table imports only",
+    "dynamodb:Query": "table imports only",
+    "dynamodb:*Import*": "no table import",
+    "dynamodb:*Replica*": "no global table",
+    "dynamodb:EnableKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:DisableKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:UpdateKinesisStreamingDestination": "no Kinesis stream",
+    "dynamodb:UpdateContributorInsights": "contributor insights stay off",
+    "dynamodb:PutResourcePolicy": "no table resource policy",
+    "dynamodb:DeleteResourcePolicy": "no table resource policy",
+    "logs:*KmsKey": "no customer managed key",
+    "logs:PutDataProtectionPolicy": "no data protection policy",
+    "logs:DeleteDataProtectionPolicy": "no data protection policy",
+    "logs:PutIndexPolicy": "no field index policy",
+    "logs:DeleteIndexPolicy": "no field index policy",
+    "logs:PutResourcePolicy": "no log resource policy",
+    "logs:DeleteResourcePolicy": "no log resource policy",
+    "logs:CreateLogDelivery": "no log delivery",
+    "logs:PutBearerTokenAuthentication": "no bearer token",
+    "logs:PutLogGroupDeletionProtection": "no deletion protection",
+    "logs:CreateLogStream": "table imports only",
+    "logs:DescribeLogStreams": "table imports only",
+    "logs:PutLogEvents": "table imports only",
+    "s3:*Analytics*": "bucket feature not used",
+    "s3:*Inventory*": "bucket feature not used",
+    "s3:*Metrics*": "bucket feature not used",
+    "s3:*Notification*": "bucket feature not used",
+    "s3:*Replication*": "bucket feature not used",
+    "s3:*Website*": "bucket feature not used",
+    "s3:*Accelerate*": "bucket feature not used",
+    "s3:*Cors*": "bucket feature not used",
+    "s3:*Logging*": "bucket feature not used",
+    "s3:*ObjectLock*": "bucket feature not used",
+    "s3:*IntelligentTiering*": "bucket feature not used",
+    "s3:*Metadata*TableConfiguration": "bucket feature not used",
+    "s3:*Abac*": "bucket feature not used",
+    "s3:*Acl": "ACLs are off (BucketOwnerEnforced)",
+    "s3:DeleteBucketEncryption": "encryption is never removed",
+    "s3:DeleteBucketLifecycle": "no lifecycle rules",
+    "s3:GetObjectMetadata": "table imports only",
+    "s3:REST.PUT.OBJECT": "not an IAM action (log delivery)",
+    "sns:PutDataProtectionPolicy": "no data protection policy",
+    "cloudfront:*ConnectionGroup": "no connection group",
+    "cloudfront:GetVpcOrigin": "no VPC origin",
+    "cloudfront:UpdateDistributionWithStagingConfig": "no continuous deployment",
+    "cloudfront:CreateDistributionWithTags": "not an IAM action: CreateDistribution and "
+    "TagResource are checked",
+    "apigateway:TagResource": "not an IAM action: tags are POST/DELETE on /tags",
+    "apigateway:UntagResource": "not an IAM action: tags are POST/DELETE on /tags",
+    "codedeploy:RegisterOnPremisesInstance": "no on-premises instance",
+}
+
+
+@cache
+def deploy_policy() -> dict[str, Any]:
+    return json.loads((DOCS / "deploy-role-policy.json").read_text())
+
+
+@cache
+def boundary_policy() -> dict[str, Any]:
+    return json.loads((DOCS / "permissions-boundary-policy.json").read_text())
+
+
+@cache
+def iam_reference() -> dict[str, Any]:
+    return json.loads((CFNLINT_DATA / "AdditionalSpecs" / "Policies.json").read_text())
+
+
+def handler_permissions(resource_type: str) -> set[str]:
+    schemas = CFNLINT_DATA / "schemas"
+    files = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    schema = json.loads((schemas / "resources" / f"{files[resource_type]}.json").read_text())
+    return {
+        permission
+        for operation in ("create", "read", "update", "delete")
+        for permission in schema["handlers"].get(operation, {}).get("permissions", [])
+    }
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def allowed_actions(policy: dict[str, Any]) -> set[str]:
+    return {
+        action
+        for statement in policy["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+    }
+
+
+def granted(action: str, patterns: set[str]) -> bool:
+    return any(fnmatch.fnmatch(action.lower(), pattern.lower()) for pattern in patterns)
+
+
+def documented_sids(heading: str) -> list[str]:
+    """The first-column Sids of the table under `heading` in docs/deploy-role.md."""
+    text = (DOCS / "deploy-role.md").read_text()
+    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `(\w+)`", section, flags=re.MULTILINE)
+
+
+def arn_format_regex(arn_format: str) -> str:
+    pattern = re.sub(r"\$\{[A-Za-z]+\}", "PLACEHOLDER", arn_format)
+    return re.escape(pattern).replace("PLACEHOLDER", "[^:]*").replace(r"\.\*", ".*")
+
+
+def sample_arn(resource: str) -> str:
+    """A concrete ARN the policy's resource pattern matches."""
+    return (
+        resource.replace("REGION", "eu-west-1")
+        .replace("ACCOUNT_ID", "123456789012")
+        .replace("*", "x")
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "heading"),
+    [
+        ("deploy-role-policy.json", "Statements of `deploy-role-policy.json`"),
+        ("permissions-boundary-policy.json", "Statements of `permissions-boundary-policy.json`"),
+    ],
+)
+def test_every_statement_is_explained(policy: str, heading: str) -> None:
+    statements = json.loads((DOCS / policy).read_text())["Statement"]
+
+    assert [s["Sid"] for s in statements] == documented_sids(heading)
+
+
+def arn_formats(action: str) -> list[str]:
+    """Regexes of the ARNs `action` can be scoped to; [] when it takes no resource."""
+    service, name = action.split(":")
+    entry = iam_reference()[service]["Actions"].get(name.lower())
+    assert entry is not None, f"no such action {action}"
+    kinds = iam_reference()[service]["Resources"]
+    return [
+        arn_format_regex(arn)
+        for kind in entry.get("Resources", [])
+        for arn in kinds[kind.lower()]["ARNFormats"]
+    ]
+
+
+@pytest.mark.parametrize("policy", [deploy_policy, boundary_policy])
+def test_actions_exist_and_resources_have_their_type(policy: Any) -> None:
+    """Every action exists and reaches one of the statement's resources, and every resource is
+    one of the statement's actions' (an action without resource types needs '*')."""
+    for statement in policy()["Statement"]:
+        sid, actions = statement["Sid"], as_list(statement["Action"])
+        resources = [r for r in as_list(statement["Resource"]) if r != TRANSFORM_ARN]
+        assert not any("*" in action for action in actions), sid
+        formats = {action: arn_formats(action) for action in actions}
+        if resources == ["*"]:
+            continue
+        for action, regexes in formats.items():
+            assert regexes, f"{sid}: {action} takes no resource, so it needs '*'"
+            arns = [sample_arn(resource) for resource in resources]
+            assert any(re.fullmatch(r, arn) for r in regexes for arn in arns), (sid, action)
+        for resource in resources:
+            arn = sample_arn(resource)
+            assert any(re.fullmatch(r, arn) for rs in formats.values() for r in rs), (sid, arn)
+
+
+def test_roles_are_written_only_with_the_boundary() -> None:
+    for statement in deploy_policy()["Statement"]:
+        actions = set(as_list(statement["Action"]))
+        assert not any(a.startswith("iam:") and "*" in a for a in actions), statement["Sid"]
+        assert not actions & {
+            "iam:DeleteRolePermissionsBoundary",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:CreatePolicy",
+            "iam:CreatePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+            "iam:DeletePolicy",
+            "iam:DeletePolicyVersion",
+        }, statement["Sid"]
+        if actions & ROLE_WRITES:
+            assert actions <= ROLE_WRITES, statement["Sid"]
+            condition = statement["Condition"]
+            assert condition["StringEquals"] == {"iam:PermissionsBoundary": BOUNDARY_ARN}
+        if actions & {"iam:AttachRolePolicy", "iam:DetachRolePolicy"}:
+            assert set(statement["Condition"]["ArnEquals"]["iam:PolicyARN"]) == set(
+                MANAGED_POLICIES
+            )
+        if "iam:PassRole" in actions:
+            services = statement["Condition"]["StringEquals"]["iam:PassedToService"]
+            assert set(services) == {"lambda.amazonaws.com", "codedeploy.amazonaws.com"}
+
+
+def test_the_daily_key_cannot_be_read_back() -> None:
+    key_secret = sample_arn("arn:aws:secretsmanager:REGION:ACCOUNT_ID:secret:DailyApiKeySecret-Ab")
+    readers = [
+        statement
+        for statement in deploy_policy()["Statement"]
+        if statement["Effect"] == "Allow"
+        and granted("secretsmanager:GetSecretValue", set(as_list(statement["Action"])))
+    ]
+
+    assert [s["Sid"] for s in readers] == ["OriginVerifySecret"]  # CloudFormation resolves it
+    for statement in readers:
+        for resource in as_list(statement["Resource"]):
+            pattern = resource.replace("REGION", "eu-west-1").replace("ACCOUNT_ID", "123456789012")
+            assert not fnmatch.fnmatch(key_secret, pattern), statement["Sid"]
+
+
+def test_cloudfront_reaches_only_this_projects_distributions() -> None:
+    for statement in deploy_policy()["Statement"]:
+        actions = [a for a in as_list(statement["Action"]) if a.startswith("cloudfront:")]
+        if not actions:
+            continue
+        resources = as_list(statement["Resource"])
+        assert "arn:aws:cloudfront::ACCOUNT_ID:*" not in resources, statement["Sid"]
+        if resources == ["*"]:
+            assert all(a.startswith("cloudfront:Create") for a in actions), statement["Sid"]
+        if any("distribution/" in r for r in resources):
+            tags = {k: v for op in statement["Condition"].values() for k, v in op.items()}
+            assert "daily-rooms" in {tags.get("aws:ResourceTag/project")}, statement["Sid"]
+
+
+def test_samconfig_tags_every_stack_as_the_project() -> None:
+    text = (ROOT / "samconfig.toml").read_text()
+    for env in ("ci", "staging", "prod"):
+        section = text.split(f"[{env}.deploy.parameters]", 1)[1].split("\n[", 1)[0]
+        assert re.search(r'^tags = ".*project=daily-rooms', section, re.MULTILINE), env
+
+
+def all_features_on() -> dict[str, Any]:
+    return render_template(
+        load_template(),
+        EnableWaf="true",
+        AlarmEmail="ops@example.com",
+        PermissionsBoundaryName="daily-rooms-boundary",
+        CreateRoomReservedConcurrency="5",
+    )
+
+
+def test_cloudformation_may_call_what_each_resource_of_the_template_needs() -> None:
+    types = {resource["Type"] for resource in all_features_on()["Resources"].values()}
+    allowed = allowed_actions(deploy_policy())
+
+    missing = {
+        f"{resource_type}: {permission}"
+        for resource_type in types
+        for permission in handler_permissions(resource_type)
+        if not granted(permission, allowed) and not granted(permission, set(NOT_NEEDED))
+    }
+
+    assert not missing, sorted(missing)
+
+
+def test_the_reasons_for_leaving_out_are_not_granted_anyway() -> None:
+    allowed = allowed_actions(deploy_policy())
+
+    for pattern, reason in NOT_NEEDED.items():
+        assert reason, pattern
+        assert not any(fnmatch.fnmatch(a.lower(), pattern.lower()) for a in allowed), pattern
+
+
+def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
+    bounded = allowed_actions(boundary_policy())
+    roles = resources_of_type(all_features_on(), "AWS::IAM::Role")
+
+    assert len(roles) == 3
+    for name, role in roles.items():
+        properties = role["Properties"]
+        actions = {
+            action
+            for policy in properties.get("Policies", [])
+            for statement in as_list(policy["PolicyDocument"]["Statement"])
+            for action in as_list(statement["Action"])
+        }
+        for arn in properties.get("ManagedPolicyArns", []):
+            actions |= MANAGED_POLICIES[arn]
+        outside = sorted(a for a in actions if not granted(a, bounded))
+        assert not outside, f"{name} needs {outside}: add them to the boundary (docs/)"

@@ -1,0 +1,328 @@
+"""Operations: log groups, alarms to one topic, the dashboard, canary deployment, the boundary."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+import pytest
+
+from tests.template.conftest import ROOT, Render, resources_of_type
+
+SERVICE = [{"Name": "service", "Value": "daily-rooms"}]
+FUNCTIONS = ("CreateRoomFunction", "HealthFunction")
+BOUNDARY_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${PermissionsBoundaryName}"
+SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z]+)?\}")
+
+
+def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    return {name: alarm["Properties"] for name, alarm in found.items()}
+
+
+def alarm_on(template: dict[str, Any], namespace: str, metric: str, dimensions: list) -> dict:
+    """The one alarm on this metric with exactly these dimensions."""
+    [found] = [
+        alarm
+        for alarm in alarms(template).values()
+        if (alarm.get("Namespace"), alarm.get("MetricName"), alarm.get("Dimensions"))
+        == (namespace, metric, dimensions)
+    ]
+    return found
+
+
+def samconfig_overrides(env: str) -> dict[str, str]:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    overrides = config[env]["deploy"]["parameters"].get("parameter_overrides", "")
+    return dict(item.split("=", 1) for item in overrides.split())
+
+
+def test_each_function_logs_to_its_own_group_kept_for_the_retention_parameter(
+    render: Render, deployed: dict[str, Any]
+) -> None:
+    longer = render(LogRetentionDays="90")
+
+    groups = set()
+    for name in FUNCTIONS:
+        config = deployed["Resources"][name]["Properties"]["LoggingConfig"]
+        group = config["LogGroup"]["Ref"]
+        groups.add(group)
+        assert deployed["Resources"][group]["Type"] == "AWS::Logs::LogGroup", name
+        assert deployed["Resources"][group]["Properties"]["RetentionInDays"] == 30, name
+        assert int(longer["Resources"][group]["Properties"]["RetentionInDays"]) == 90, name
+    assert len(groups) == 2
+
+
+def test_every_alarm_is_named_described_and_notifies_the_topic(deployed: dict[str, Any]) -> None:
+    found = alarms(deployed)
+
+    assert len(found) == 10
+    names = set()
+    for logical_id, alarm in found.items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        assert alarm["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-"), logical_id
+        names.add(alarm["AlarmName"]["Fn::Sub"])
+        assert len(alarm["AlarmDescription"].split()) >= 12, logical_id  # says what to do
+        # Missing data chosen on purpose: no traffic is no error, except for the key alarm.
+        expected = "ignore" if logical_id == "KeyNotConfiguredAlarm" else "notBreaching"
+        assert alarm["TreatMissingData"] == expected, logical_id
+    assert len(names) == len(found)
+
+
+def test_alarms_cover_errors_throttles_daily_key_and_latency(deployed: dict[str, Any]) -> None:
+    server = alarm_on(deployed, "DailyRooms", "ServerErrors", SERVICE)
+    daily = alarm_on(deployed, "DailyRooms", "DailyFailures", SERVICE)
+    key = alarm_on(deployed, "DailyRooms", "KeyConfigured", SERVICE)
+    api = alarm_on(
+        deployed, "AWS/ApiGateway", "5xx", [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
+    )
+
+    assert (server["Statistic"], server["ComparisonOperator"]) == (
+        "Sum",
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert (daily["Statistic"], api["Statistic"]) == ("Sum", "Sum")
+    # KeyConfigured is 1 or 0 per health check: alarm when no check in the period saw a key.
+    assert (key["Statistic"], key["ComparisonOperator"], key["Threshold"]) == (
+        "Maximum",
+        "LessThanThreshold",
+        1,
+    )
+    for function in FUNCTIONS:
+        dimensions = [{"Name": "FunctionName", "Value": {"Ref": function}}]
+        for metric in ("Errors", "Throttles"):
+            alarm = alarm_on(deployed, "AWS/Lambda", metric, dimensions)
+            assert alarm["Threshold"] == 1, (function, metric)
+    latency = alarm_on(
+        deployed,
+        "AWS/Lambda",
+        "Duration",
+        [{"Name": "FunctionName", "Value": {"Ref": "CreateRoomFunction"}}],
+    )
+    assert latency["ExtendedStatistic"] == "p99"
+    assert latency["Threshold"] == 3000
+
+
+def test_latency_threshold_is_a_parameter(render: Render) -> None:
+    [latency] = [
+        a
+        for a in alarms(render(CreateP99AlarmMilliseconds="1500")).values()
+        if a.get("ExtendedStatistic") == "p99"
+    ]
+
+    assert int(latency["Threshold"]) == 1500
+
+
+def test_daily_cap_alarm_is_80_percent_of_the_cap_over_a_rolling_day(
+    deployed: dict[str, Any],
+) -> None:
+    [cap] = [a for a in alarms(deployed).values() if "Metrics" in a]
+    queries = {query["Id"]: query for query in cap["Metrics"]}
+
+    for query_id, metric in (("rooms", "RoomsCreated"), ("failures", "DailyFailures")):
+        stat = queries[query_id]["MetricStat"]
+        assert stat["Metric"] == {
+            "Namespace": "DailyRooms",
+            "MetricName": metric,
+            "Dimensions": SERVICE,
+        }
+        assert (stat["Period"], stat["Stat"]) == (86400, "Sum")  # the longest period
+        assert queries[query_id]["ReturnData"] is False
+    used = queries["capUsed"]
+    assert used["ReturnData"] is True
+    assert used["Expression"] == {
+        "Fn::Sub": "100 * (FILL(rooms, 0) + FILL(failures, 0)) / ${DailyRoomCap}"
+    }
+    assert (cap["Threshold"], cap["ComparisonOperator"], cap["EvaluationPeriods"]) == (
+        80,
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+
+
+def test_alarm_e_mail_is_subscribed_only_when_given(render: Render, deployed: dict) -> None:
+    subscribed = render(AlarmEmail="ops@example.com")
+
+    assert not resources_of_type(deployed, "AWS::SNS::Subscription")
+    [subscription] = resources_of_type(subscribed, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": "ops@example.com",
+    }
+
+
+def dashboard_widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dashboard body with every ${...} replaced by a placeholder, parsed as JSON."""
+    [dashboard] = resources_of_type(template, "AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = set(SUB_NAME.findall(body))
+    assert names <= set(template["Resources"]) | set(template["Parameters"]) | {"AWS::Region"}
+    return json.loads(SUB_NAME.sub("1", body))["widgets"]
+
+
+def test_dashboard_shows_creates_refusals_errors_durations_and_daily_failures(
+    transformed: dict[str, Any],
+) -> None:
+    widgets = {widget["properties"]["title"]: widget for widget in dashboard_widgets(transformed)}
+
+    assert {
+        "Rooms created",
+        "Refusals (429) by limit",
+        "Errors by code",
+        "Create duration (ms)",
+        "Daily failures",
+        "Alarms",
+    } <= set(widgets)
+    durations = widgets["Create duration (ms)"]["properties"]["metrics"]
+    assert {line[-1]["stat"] for line in durations} == {"p50", "p99"}
+    for title in ("Refusals (429) by limit", "Errors by code"):
+        query = widgets[title]["properties"]["query"]
+        assert 'filter message = "Request answered with an error"' in query  # contract 3
+    assert "by `limit`" in widgets["Refusals (429) by limit"]["properties"]["query"]
+    assert len(widgets["Alarms"]["properties"]["alarms"]) == 10
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_functions_shift_traffic_through_codedeploy_and_roll_back_on_alarms(
+    render: Render, function: str
+) -> None:
+    template = render(DeploymentType="Canary10Percent10Minutes")
+    resources = template["Resources"]
+    alias = resources[f"{function}Aliaslive"]
+    group = resources[f"{function}DeploymentGroup"]["Properties"]
+
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["DeploymentGroupName"] == {
+        "Ref": f"{function}DeploymentGroup"
+    }
+    assert group["DeploymentConfigName"] == {
+        "Fn::Sub": [
+            "CodeDeployDefault.Lambda${ConfigName}",
+            {"ConfigName": "Canary10Percent10Minutes"},
+        ]
+    }
+    assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
+    rollback = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
+    own = "CreateRoomErrorsAlarm" if function == "CreateRoomFunction" else "HealthErrorsAlarm"
+    assert rollback == {own, "ServerErrorsAlarm"}
+    assert group["ServiceRoleArn"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
+
+
+def test_every_change_publishes_a_version(raw_template: dict[str, Any]) -> None:
+    # Without AutoPublishAliasAllProperties a settings-only change would stay off the alias.
+    for function in FUNCTIONS:
+        properties = raw_template["Resources"][function]["Properties"]
+        assert properties["AutoPublishAlias"] == "live"
+        assert properties["AutoPublishAliasAllProperties"] is True
+
+
+def test_routes_and_their_permissions_invoke_the_alias(transformed: dict[str, Any]) -> None:
+    [api] = resources_of_type(transformed, "AWS::ApiGatewayV2::Api").values()
+    paths = api["Properties"]["Body"]["paths"]
+    routes = {"/api/rooms": "CreateRoomFunction", "/api/health": "HealthFunction"}
+
+    for path, function in routes.items():
+        integration = paths[path]["x-amazon-apigateway-any-method"][
+            "x-amazon-apigateway-integration"
+        ]
+        assert f"${{{function}Aliaslive}}/invocations" in integration["uri"]["Fn::Sub"], path
+    permissions = resources_of_type(transformed, "AWS::Lambda::Permission").values()
+    assert {p["Properties"]["FunctionName"]["Ref"] for p in permissions} == {
+        f"{function}Aliaslive" for function in routes.values()
+    }
+
+
+def test_staging_shifts_at_once_and_prod_runs_a_canary(raw_template: dict[str, Any]) -> None:
+    allowed = raw_template["Parameters"]["DeploymentType"]["AllowedValues"]
+
+    assert raw_template["Parameters"]["DeploymentType"]["Default"] == "AllAtOnce"
+    assert samconfig_overrides("staging")["DeploymentType"] == "AllAtOnce"
+    assert samconfig_overrides("prod")["DeploymentType"].startswith("Canary")
+    assert samconfig_overrides("prod")["DeploymentType"] in allowed
+
+
+def test_every_role_carries_the_permissions_boundary_when_named(
+    render: Render, deployed: dict[str, Any]
+) -> None:
+    bounded = render(PermissionsBoundaryName="daily-rooms-boundary")
+    roles = resources_of_type(bounded, "AWS::IAM::Role")
+
+    assert len(roles) == 3  # two functions, CodeDeploy
+    for name, role in roles.items():
+        assert role["Properties"]["PermissionsBoundary"] == {"Fn::Sub": BOUNDARY_ARN}, name
+    for name, role in resources_of_type(deployed, "AWS::IAM::Role").items():
+        assert "PermissionsBoundary" not in role["Properties"], name
+    for env in ("ci", "staging", "prod"):
+        assert samconfig_overrides(env)["PermissionsBoundaryName"] == "daily-rooms-boundary"
+
+
+def web_acl_id(template: dict[str, Any]) -> Any:
+    [distribution] = resources_of_type(template, "AWS::CloudFront::Distribution").values()
+    return distribution["Properties"]["DistributionConfig"].get("WebACLId")
+
+
+def test_no_web_acl_by_default(deployed: dict[str, Any]) -> None:
+    assert not resources_of_type(deployed, "AWS::WAFv2::WebACL")
+    assert web_acl_id(deployed) is None
+
+
+def test_waf_blocks_one_ip_flooding_the_api_with_a_json_429(render: Render) -> None:
+    template = render(EnableWaf="true", WafRateLimit="300")
+    [(name, acl)] = resources_of_type(template, "AWS::WAFv2::WebACL").items()
+    properties = acl["Properties"]
+    [rule] = properties["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    scope = rate["ScopeDownStatement"]["ByteMatchStatement"]
+    block = rule["Action"]["Block"]["CustomResponse"]
+    body = properties["CustomResponseBodies"][block["CustomResponseBodyKey"]]
+
+    assert web_acl_id(template) == {"Fn::GetAtt": [name, "Arn"]}
+    assert properties["Scope"] == "CLOUDFRONT"
+    assert properties["DefaultAction"] == {"Allow": {}}
+    assert (rate["AggregateKeyType"], int(rate["Limit"]), rate["EvaluationWindowSec"]) == (
+        "IP",
+        300,
+        60,
+    )
+    assert (scope["FieldToMatch"], scope["PositionalConstraint"], scope["SearchString"]) == (
+        {"UriPath": {}},
+        "STARTS_WITH",
+        "/api/",
+    )
+    assert block["ResponseCode"] == 429
+    assert body["ContentType"] == "APPLICATION_JSON"
+    assert set(json.loads(body["Content"])) == {"error", "message", "requestId"}
+    assert json.loads(body["Content"])["error"] == "rate_limited"
+
+
+def test_waf_is_created_only_in_us_east_1(render: Render) -> None:
+    elsewhere = render(region="eu-west-1", EnableWaf="true")
+
+    assert not resources_of_type(elsewhere, "AWS::WAFv2::WebACL")
+    assert web_acl_id(elsewhere) is None
+    assert elsewhere["Outputs"]["WebAcl"]["Value"] == "none"
+
+
+def test_an_existing_web_acl_can_be_given_from_any_region(render: Render) -> None:
+    arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/rooms/0a1b2c3d"
+
+    for region in ("us-east-1", "eu-west-1"):
+        template = render(region=region, EnableWaf="true", WebAclArn=arn)
+        assert not resources_of_type(template, "AWS::WAFv2::WebACL"), region
+        assert web_acl_id(template) == arn, region
+
+
+def test_prod_turns_waf_on_and_staging_leaves_it_off() -> None:
+    assert samconfig_overrides("prod")["EnableWaf"] == "true"
+    assert samconfig_overrides("staging").get("EnableWaf", "false") == "false"
+
+
+def test_route_throttling_is_a_ceiling_well_above_one_visitor(deployed: dict[str, Any]) -> None:
+    [stage] = resources_of_type(deployed, "AWS::ApiGatewayV2::Stage").values()
+    settings = stage["Properties"]["DefaultRouteSettings"]
+
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (50, 100)
