@@ -289,3 +289,33 @@ def test_key_appears_in_no_log_line_and_no_response(
     assert answers[-2][0] == 201
     everything = "\n".join([*logs.lines, json.dumps(answers), printed.out, printed.err])
     assert fresh_stack.api_key not in everything
+
+
+def metrics_printed(capsys) -> list[str]:
+    """The metrics the invocations printed (CloudWatch EMF lines on stdout), ColdStart aside."""
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = [
+        metric["Name"]
+        for line in lines
+        for directive in line["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
+    return [name for name in names if name != "ColdStart"]
+
+
+def test_each_outcome_has_its_metric(fresh_stack, create_room, monkeypatch, capsys):
+    capsys.readouterr()
+    assert create_room(with_body(None))[0] == 201
+    assert metrics_printed(capsys) == ["RoomsCreated"]
+
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=400)
+    assert create_room(with_body(None))[0] == 502
+    assert sorted(metrics_printed(capsys)) == ["DailyFailures", "ServerErrors"]
+
+    quota = create_room.module.creator.quota
+    monkeypatch.setattr(quota, "limits", dataclasses.replace(quota.limits, per_viewer=1))
+    assert create_room(with_body(None))[0] == 429
+    assert sorted(metrics_printed(capsys)) == ["ClientErrors", "RateLimited"]
+
+    assert create_room(with_body("{"))[0] == 400
+    assert metrics_printed(capsys) == ["ClientErrors"]
