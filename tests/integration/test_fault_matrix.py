@@ -6,6 +6,7 @@ emulators cannot produce are raised inside the real boto3 clients through botoco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import time
@@ -17,7 +18,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from daily_rooms.daily_client import MAX_CALLS, MAX_ROOM_POSTS, Budget
+from daily_rooms.daily_client import MAX_CALLS, Budget
 from daily_rooms.deadline import Deadline
 from localdev.local_stack import SECRET_NAME, LocalStack
 from tests.helpers import Invoker, load_event
@@ -103,8 +104,10 @@ def never_answers(client_of: Callable[[ModuleType], object]) -> Setup:
         module.secrets.fetched_at = None  # cold, so Secrets Manager is called too
         events = client_of(module).meta.events
 
+        client = client_of(module)
+
         def hang(request, **_) -> None:
-            time.sleep(request.context["read_timeout"])
+            time.sleep(request.context.get("read_timeout", client.meta.config.read_timeout))
             raise ReadTimeoutError(endpoint_url=request.url)
 
         events.register("before-send", hang)  # after the handler's own: read_timeout is set
@@ -247,10 +250,54 @@ def test_fault_matrix(fresh_stack, create_room, daily_calls, monkeypatch, fault:
     assert body.get("error") == fault.error
     for name, value in fault.headers.items():
         assert headers[name] == value
-    assert daily_calls.count("POST /rooms") == fault.room_posts <= MAX_ROOM_POSTS
-    assert len(daily_calls) <= MAX_CALLS
+    assert daily_calls.count("POST /rooms") == fault.room_posts <= 3
+    assert len(daily_calls) <= MAX_CALLS == 4
     assert elapsed < module.settings.request_deadline + 1.5 < 10  # the function's timeout
     fresh_stack.daily.wait_idle()
     assert len(fresh_stack.daily.rooms) <= 1
     if status == 201:
         assert body["name"] in fresh_stack.daily.rooms
+
+
+def test_a_cold_create_never_makes_more_than_four_daily_calls(
+    fresh_stack, create_room, daily_calls
+):
+    """Cold: `GET /v1/`, then POSTs failing, then "already exists" would need a fifth call."""
+    create_room.module.creator.daily._domain = None
+    exists = {"error": "invalid-request-error", "info": "a room named x already exists"}
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=500, times=2)
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=400, body=exists)
+    status, _, body = create_room(load_event("create_room/create.json"))
+
+    assert (status, body["error"]) == (502, "upstream_error")
+    assert daily_calls == ["GET /", "POST /rooms", "POST /rooms"]
+
+
+@pytest.mark.parametrize(
+    ("client_of", "error"),
+    [
+        (lambda module: module.creator.quota.client, "limiter_unavailable"),
+        (lambda module: module.secrets.client, "secret_unavailable"),
+    ],
+    ids=["DynamoDB", "Secrets Manager"],
+)
+def test_a_slow_aws_call_gets_only_what_is_left_of_the_deadline(
+    fresh_stack, create_room, monkeypatch, client_of, error
+):
+    """With 1 s left, a call that never answers times out after that second, not after the
+    client's own read timeout (2 s): the answer is a JSON 503 within the deadline."""
+    module = create_room.module
+    monkeypatch.setattr(
+        module, "settings", dataclasses.replace(module.settings, request_deadline=1.0)
+    )
+    undo = never_answers(client_of)(fresh_stack, module, monkeypatch)
+    try:
+        started = time.monotonic()
+        status, headers, body = create_room(load_event("create_room/create.json"))
+        elapsed = time.monotonic() - started
+    finally:
+        undo()
+
+    assert (status, body["error"]) == (503, error)
+    assert headers["Content-Type"] == "application/json"
+    assert elapsed < 1.0 + 0.5

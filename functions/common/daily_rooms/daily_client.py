@@ -1,8 +1,8 @@
 """A small client for the Daily REST API: one `requests.Session` per container, errors mapped,
 and bounded retries with full-jitter backoff inside the request's deadline.
 
-One create makes at most MAX_CALLS calls to Daily (Daily allows 20 requests per second per key)
-and at most MAX_ROOM_POSTS attempts of `POST /rooms`.
+One create makes at most MAX_CALLS calls to Daily (Daily allows 20 requests per second per key),
+so at most 3 attempts of `POST /rooms`: one call is kept for `GET /rooms/:name`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from daily_rooms.stored_secrets import DailyKey
 from daily_rooms.telemetry import logger
 
 MAX_CALLS = 4
-MAX_ROOM_POSTS = 3
 DEFAULT_RETRY_AFTER = 2
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 DOMAIN_NAME = re.compile(r"[A-Za-z0-9-]{1,63}")
@@ -195,7 +194,7 @@ class DailyClient:
         Retried POSTs leave one call of the budget for that `GET /rooms/:name`.
         """
         payload = {"name": name, "properties": properties}
-        attempts = max(1, min(MAX_ROOM_POSTS, budget.calls - 1))
+        attempts = max(1, budget.calls - 1)
         response = self.request("POST", "/rooms", api_key, budget, payload, attempts)
         if _already_exists(response) and budget.calls:
             logger.info("Room already created by an earlier attempt", extra={"room": name})

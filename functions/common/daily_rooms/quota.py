@@ -58,7 +58,9 @@ UNKNOWN_OUTCOME_CODES = {
     "TransactionInProgressException",  # the same token's earlier attempt is still running
 }
 OUTAGE_ATTEMPTS = 3
-CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"max_attempts": 1})
+CLIENT_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1, "mode": "standard"}
+)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ from daily_rooms.telemetry import logger
 
 MISSING = "ResourceNotFoundException"
 EMPTY_RECHECK_SECONDS = 10
+# One attempt: botocore's retry sleep would not fit the request's deadline; the caller's retry
+# (Retry-After: 5) reads again.
 CLIENT_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"}
+    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1, "mode": "standard"}
 )
 _stores: weakref.WeakSet[StoredSecrets] = weakref.WeakSet()
 
