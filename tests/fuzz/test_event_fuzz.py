@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from localdev.daily_emulator import RateLimit, RateLimits
 from localdev.local_stack import LambdaContext
 from tests.helpers import load_event
+from tests.integration.common import verified_claims
 
 pytestmark = pytest.mark.fuzz
 
@@ -128,6 +129,8 @@ def test_any_event_gets_a_clean_json_answer(roomy_daily, create_room, health, lo
 
     body = assert_clean_json_answer(answer, roomy_daily.api_key)
     event(f"{answer['statusCode']} {body.get('error', 'ok')}")
+    if answer["statusCode"] == 201:
+        assert verified_claims(roomy_daily, body["ownerToken"])["room_name"] == body["name"]
     assert not any(roomy_daily.api_key in line for line in logs.lines[-20:])
 
 

@@ -182,7 +182,7 @@ ANSWER_CHANGES = {
 def test_a_room_daily_did_not_make_as_asked_never_reaches_the_page(
     fresh_stack, create_room, logs, monkeypatch, change
 ):
-    """Daily answers 201, but with another room: 502, and neither URL nor token is answered."""
+    """Daily answers 200, but with another room: 502, and neither URL nor token is answered."""
     session = create_room.module.creator.daily.session
     real = session.request
 
