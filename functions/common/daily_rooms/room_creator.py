@@ -65,7 +65,8 @@ class RoomCreator:
         """Create one room for the request's viewer and answer `{name, url, exp, ownerToken}`."""
         budget = Budget(deadline)
         key = self.secrets.daily_key()  # not configured: refuse before any quota is spent
-        key, domain = self._with_rotation(key, lambda k: self.daily.domain(k, budget))
+        # The domain (cached per key) is known before quota is spent: a wrong key spends none.
+        key, _ = self._with_rotation(key, lambda k: self.daily.domain(k, budget))
         name, marker = self._name(request)
         now = int(time.time())
         exp = self.quota.spend(request.viewer, marker, now + request.ttl, deadline, now)
