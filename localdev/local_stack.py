@@ -1,4 +1,4 @@
-"""Local stand-ins for the cloud: moto's server (Secrets Manager) and the Daily emulator.
+"""Local stand-ins for the cloud: moto's server (Secrets Manager, DynamoDB) and the Daily emulator.
 
 `start_local_stack()` starts them on loopback, seeds what the template would create, and points
 the handlers at them through the environment, so the same code runs here as in Lambda.
@@ -6,27 +6,30 @@ the handlers at them through the environment, so the same code runs here as in L
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import secrets
-import threading
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 
 import boto3
-from aws_lambda_powertools.utilities import parameters
-from moto.dynamodb.models import DynamoDBBackend
 from moto.server import ThreadedMotoServer
 
 from localdev.daily_emulator import DailyEmulator
+from localdev.dynamodb_double import DYNAMODB, DynamoDBDouble
 
 SECRET_NAME = "daily-rooms/daily-api-key"  # noqa: S105 (a name, not a value)
 ORIGIN_SECRET_NAME = "daily-rooms/origin-verify"  # noqa: S105
 STATE_TABLE = "daily-rooms-state"
 REGION = "us-east-1"
+# What the template's Globals give every function (the shared package reads it on import).
+SERVICE_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": "daily-rooms",
+    "POWERTOOLS_METRICS_NAMESPACE": "DailyRooms",
+}
 
 
 @dataclass
@@ -70,8 +73,13 @@ class LocalStack:
             "cloudfront-viewer-address": f"{viewer_ip}:{viewer_port}",
         }
 
+    @property
+    def dynamodb(self) -> DynamoDBDouble:
+        """What makes moto's DynamoDB behave like DynamoDB: atomic writes, transaction conflicts."""
+        return DYNAMODB
+
     def clear_state(self) -> None:
-        """Empty the rate-limit and idempotency table."""
+        """Empty the table of quota counters and Idempotency-Key markers."""
         dynamodb = self.client("dynamodb")
         for page in dynamodb.get_paginator("scan").paginate(TableName=STATE_TABLE):
             for item in page["Items"]:
@@ -84,7 +92,9 @@ class LocalStack:
     def set_secret(self, value: str) -> None:
         """Put a raw value in the API key secret and drop every cached copy."""
         self.client("secretsmanager").put_secret_value(SecretId=SECRET_NAME, SecretString=value)
-        parameters.clear_caches()
+        stored_secrets = sys.modules.get("daily_rooms.stored_secrets")  # loaded with a handler
+        if stored_secrets is not None:
+            stored_secrets.clear_caches()
 
     def set_configured(self, configured: bool) -> None:
         """Put the key into the secret, or an empty one as the template creates it."""
@@ -96,6 +106,8 @@ class LocalStack:
             self.daily.wait_idle()
             self.daily.reset()
             self.daily.set_api_key(self.api_key)
+        self.dynamodb.resume()
+        self.dynamodb.conflict_every(0)
         self.clear_state()
         self.set_configured(True)
 
@@ -103,26 +115,6 @@ class LocalStack:
         if self.daily is not None:
             self.daily.stop()
         self.moto.stop()
-
-
-def serialize_dynamodb_writes() -> None:
-    """Make moto's DynamoDB writes atomic, as DynamoDB's are.
-
-    moto's threaded server runs a conditional write's check and its update as separate steps,
-    so concurrent requests can both pass the check; the rate limiter relies on them not doing so.
-    """
-    if getattr(DynamoDBBackend, "_writes_serialized", False):
-        return
-    lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(*args, _original=original, **kwargs):
-            with lock:
-                return _original(*args, **kwargs)
-
-        setattr(DynamoDBBackend, name, functools.wraps(original)(locked))
-    DynamoDBBackend._writes_serialized = True
 
 
 def local_environment(moto_url: str, daily_url: str | None) -> dict[str, str]:
@@ -136,8 +128,7 @@ def local_environment(moto_url: str, daily_url: str | None) -> dict[str, str]:
         "DAILY_API_KEY_SECRET": SECRET_NAME,
         "ORIGIN_VERIFY_SECRET": ORIGIN_SECRET_NAME,
         "STATE_TABLE": STATE_TABLE,
-        "POWERTOOLS_SERVICE_NAME": "daily-rooms",
-        "POWERTOOLS_METRICS_NAMESPACE": "DailyRooms",
+        **SERVICE_ENVIRONMENT,
     }
     if daily_url:
         env["DAILY_API_URL"] = daily_url
@@ -148,7 +139,7 @@ def start_local_stack(
     *, daily_api_key: str | None = None, port_moto: int = 0, port_daily: int = 0
 ) -> LocalStack:
     """Start moto and, unless a real key is given, the Daily emulator; set os.environ."""
-    serialize_dynamodb_writes()
+    DYNAMODB.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port_moto, verbose=False)
     moto.start()

@@ -61,6 +61,12 @@ def _value(variable: str, declared: Any, template: dict[str, Any], local: dict[s
         return local[variable]
     if isinstance(declared, str | int | float | bool):
         return str(declared).lower() if isinstance(declared, bool) else str(declared)
+    join = declared.get("Fn::Join") if isinstance(declared, dict) else None
+    if join is not None:  # a list parameter joined back into text, as AllowedOrigins is
+        delimiter, parts = join
+        defaults = _value(variable, parts, template, local) if isinstance(parts, dict) else None
+        if defaults is not None:
+            return delimiter.join(item.strip() for item in defaults.split(",") if item.strip())
     reference = declared.get("Ref") if isinstance(declared, dict) else None
     parameter = template.get("Parameters", {}).get(reference)
     if parameter is not None and "Default" in parameter:

@@ -13,8 +13,12 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from localdev.local_stack import LocalStack, start_local_stack
+from localdev.local_stack import SERVICE_ENVIRONMENT, LocalStack, start_local_stack
 from tests.helpers import Invoker, LogRecorder
+
+# Lambda sets a function's environment before any of its code runs; test modules import the
+# shared package (which names its logger after the service) while being collected.
+os.environ.update(SERVICE_ENVIRONMENT)
 
 hypothesis_settings.register_profile("ci", max_examples=2000, deadline=None)
 hypothesis_settings.register_profile("fuzz", max_examples=10000, deadline=None)

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from daily_rooms.api import allow_only, json_response, metrics, new_resolver, resolve
+from daily_rooms.api import allow_only, json_response, new_resolver, resolve
 from daily_rooms.settings import Settings
-from daily_rooms.stored_secrets import ApiKeySource
+from daily_rooms.stored_secrets import StoredSecrets
+from daily_rooms.telemetry import count, logger, metrics
 from daily_rooms.viewer import OriginCheck
 
 settings = Settings.from_env()
-logger = Logger()
-api_key = ApiKeySource(settings.api_key_secret, settings.secret_max_age)
-app = new_resolver(OriginCheck(settings.origin_verify_secret, settings.secret_max_age))
+secrets = StoredSecrets(
+    settings.api_key_secret, settings.origin_verify_secret, settings.secret_max_age
+)
+app = new_resolver(OriginCheck(secrets))
 allow_only(app, "/api/health", "GET")
 
 
 @app.get("/api/health")
 def health() -> Response:
-    configured = api_key.is_configured()
-    metrics.add_metric(name="KeyConfigured", unit=MetricUnit.Count, value=int(configured))
+    configured = secrets.is_configured()
+    count("KeyConfigured", int(configured))
     return json_response(200, {"configured": configured})
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from localdev.daily_emulator import RateLimit, RateLimits
 from localdev.local_stack import LambdaContext
 from tests.helpers import load_event
+from tests.integration.common import verified_claims
 
 pytestmark = pytest.mark.fuzz
 
@@ -30,8 +31,24 @@ ttl_bodies = st.fixed_dictionaries(
 ).map(json.dumps)
 bodies = st.none() | st.text(max_size=300) | json_values.map(json.dumps) | ttl_bodies
 header_names = st.sampled_from(
-    ["content-type", "idempotency-key", "cloudfront-viewer-address", "x-origin-verify", "cookie"]
+    [
+        "content-type",
+        "idempotency-key",
+        "cloudfront-viewer-address",
+        "x-origin-verify",
+        "cookie",
+        "origin",
+        "sec-fetch-site",
+    ]
 ) | st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=20)
+content_types = st.sampled_from(
+    ["application/json", "application/json; charset=utf-8", "text/plain", "multipart/form-data"]
+) | st.text(max_size=40)
+viewer_addresses = st.one_of(
+    st.ip_addresses().map(lambda ip: f"{ip}:{443}"),
+    st.ip_addresses().map(str),
+    st.text(max_size=45),
+)
 # API Gateway sends these functions their own routes; weight the draws towards them.
 methods = st.one_of(
     st.just("POST"),
@@ -53,8 +70,13 @@ paths = st.one_of(
 def http_api_events(draw: st.DrawFn, origin_secret: str) -> dict:
     event = load_event("create_room/create.json")
     headers = draw(st.dictionaries(header_names, st.text(max_size=60), max_size=6))
-    if draw(st.integers(0, 3)):  # mostly through the CDN, so the handlers' inner paths are reached
+    # Mostly through the CDN and as JSON, so that the handlers' inner paths are reached.
+    if draw(st.integers(0, 3)):
         headers["x-origin-verify"] = origin_secret
+    if draw(st.integers(0, 3)):
+        headers["cloudfront-viewer-address"] = draw(viewer_addresses)
+    if draw(st.integers(0, 3)):
+        headers["content-type"] = draw(content_types)
     body = draw(bodies)
     encoded = draw(st.booleans())
     if body is not None and encoded:
@@ -107,6 +129,8 @@ def test_any_event_gets_a_clean_json_answer(roomy_daily, create_room, health, lo
 
     body = assert_clean_json_answer(answer, roomy_daily.api_key)
     event(f"{answer['statusCode']} {body.get('error', 'ok')}")
+    if answer["statusCode"] == 201:
+        assert verified_claims(roomy_daily, body["ownerToken"])["room_name"] == body["name"]
     assert not any(roomy_daily.api_key in line for line in logs.lines[-20:])
 
 

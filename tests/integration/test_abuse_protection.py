@@ -1,39 +1,36 @@
-"""Safe on the internet: per-viewer and daily limits, no CDN bypass, idempotent retries, tokens."""
+"""Safe on the internet: limits per viewer, per IPv6 /48 and per day, no CDN bypass, no viewer
+address spoofing, no cross-site creates."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
-import hmac
 import json
-import uuid
+import urllib.parse
 
 import pytest
 
-from daily_rooms.rate_limiter import Limits
-from tests.helpers import Invoker, load_event
+from tests.helpers import load_event
+from tests.integration.common import create_event, set_limits
 
 
-def create_event(**headers: str) -> dict:
-    event = load_event("create_room/create_no_body.json")
-    event["headers"] = {**event["headers"], **headers}
+def without(header: str, **headers: str) -> dict:
+    event = create_event(**headers)
+    del event["headers"][header]
     return event
 
 
+def form(body: str, content_type: str) -> dict:
+    return create_event(body, **{"content-type": content_type})
+
+
 @pytest.fixture
-def limits(create_room: Invoker, monkeypatch: pytest.MonkeyPatch):
-    """Set the create function's limits for one test."""
-
-    def set_limits(per_viewer: int, per_day: int, window: int = 600) -> None:
-        limiter = create_room.module.creator.limiter
-        monkeypatch.setattr(limiter, "limits", Limits(per_viewer, window, per_day))
-
-    return set_limits
+def limits(create_room, monkeypatch: pytest.MonkeyPatch):
+    return lambda **values: set_limits(create_room, monkeypatch, **values)
 
 
 def test_viewer_gets_429_after_the_limit_and_others_are_unaffected(
-    fresh_stack, create_room, limits
+    fresh_stack, create_room, limits, logs
 ):
     limits(per_viewer=3, per_day=100)
     answers = [create_room(create_event(), viewer="203.0.113.5") for _ in range(4)]
@@ -45,6 +42,8 @@ def test_viewer_gets_429_after_the_limit_and_others_are_unaffected(
     assert 0 < int(headers["Retry-After"]) <= 600
     assert create_room(create_event(), viewer="203.0.113.6")[0] == 201
     assert len(fresh_stack.daily.rooms) == 4
+    refusals = [json.loads(line) for line in logs.lines if "answered with an error" in line]
+    assert [(line["error"], line["limit"]) for line in refusals] == [("rate_limited", "viewer")]
 
 
 def test_daily_cap_holds_across_viewers(fresh_stack, create_room, limits):
@@ -73,8 +72,30 @@ def test_ipv6_viewers_are_limited_per_64_prefix(fresh_stack, create_room, limits
     limits(per_viewer=1, per_day=100)
     first = create_room(create_event(), viewer="2001:db8:1:2::10")
     same_64 = create_room(create_event(), viewer="2001:db8:1:2:ffff::1")
+    next_64 = create_room(create_event(), viewer="2001:db8:1:3::10")
 
-    assert (first[0], same_64[0]) == (201, 429)
+    assert (first[0], same_64[0], next_64[0]) == (201, 429, 201)
+
+
+def test_one_ipv6_48_cannot_create_more_than_its_ceiling(fresh_stack, create_room, limits, logs):
+    """60 creates from 60 different /64s of one /48: only the /48's ceiling get a room."""
+    limits(per_viewer=5, per_day=1000, per_prefix=10)
+    answers = [create_room(create_event(), viewer=f"2001:db8:7:{n:x}::1") for n in range(60)]
+    other_48 = create_room(create_event(), viewer="2001:db8:8::1")
+
+    statuses = [status for status, _, _ in answers]
+    assert statuses == [201] * 10 + [429] * 50
+    assert "your network" in answers[-1][2]["message"]
+    assert other_48[0] == 201
+    assert len(fresh_stack.daily.rooms) == 11
+    limited = {json.loads(line).get("limit") for line in logs.lines if "rate_limited" in line}
+    assert limited == {"prefix"}
+
+
+def test_ipv4_mapped_ipv6_counts_as_the_ipv4_viewer(fresh_stack, create_room, limits):
+    limits(per_viewer=1, per_day=100)
+    assert create_room(create_event(), viewer="192.0.2.44")[0] == 201
+    assert create_room(create_event(), viewer="::ffff:192.0.2.44")[0] == 429
 
 
 def test_rooms_are_counted_per_viewer_address_not_per_edge(fresh_stack, create_room, limits):
@@ -86,11 +107,30 @@ def test_rooms_are_counted_per_viewer_address_not_per_edge(fresh_stack, create_r
     assert create_room(event, viewer="198.51.100.2")[0] == 201
 
 
+@pytest.mark.parametrize(
+    "address",
+    [None, "", "198.51.100.7", "198.51.100.7:", "not-an-ip:443", "999.1.1.1:443", "2001:db8::1"],
+    ids=["missing", "empty", "no port", "empty port", "not an IP", "bad IPv4", "IPv6, no port"],
+)
+def test_a_missing_or_malformed_viewer_header_is_refused_not_replaced_by_the_edge(
+    fresh_stack, create_room, address
+):
+    event = without("cloudfront-viewer-address", **{"x-origin-verify": fresh_stack.origin_secret})
+    if address is not None:
+        event["headers"]["cloudfront-viewer-address"] = address
+
+    status, _, body = create_room(event, via_cdn=False)
+
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert "CloudFront-Viewer-Address" in body["message"]
+    assert fresh_stack.daily.calls() == []
+
+
 @pytest.mark.parametrize("value", [None, "", "wrong", "x" * 64])
 def test_calls_that_skip_the_cdn_are_refused(fresh_stack, create_room, health, value):
     headers = {} if value is None else {"x-origin-verify": value}
     answers = [
-        create_room(create_event(**headers), via_cdn=False),
+        create_room(create_event() | {"headers": headers}, via_cdn=False),
         health({**load_event("health/health.json")} | {"headers": headers}, via_cdn=False),
     ]
 
@@ -110,9 +150,9 @@ def test_calls_with_the_origin_header_pass(fresh_stack, create_room, health):
 def test_viewer_header_is_ignored_without_the_origin_check(fresh_stack, create_room, limits):
     """A caller cannot pick its own viewer address when the check is off (sam local invoke)."""
     limits(per_viewer=1, per_day=100)
-    origin = create_room.module.origin
+    secrets = create_room.module.secrets
     try:
-        origin.secret_id = ""
+        secrets.origin_secret = ""
         answers = [
             create_room(
                 create_event(**{"cloudfront-viewer-address": f"192.0.2.{n}:1"}), via_cdn=False
@@ -120,92 +160,94 @@ def test_viewer_header_is_ignored_without_the_origin_check(fresh_stack, create_r
             for n in range(2)
         ]
     finally:
-        origin.secret_id = fresh_stack.env["ORIGIN_VERIFY_SECRET"]
+        secrets.origin_secret = fresh_stack.env["ORIGIN_VERIFY_SECRET"]
 
     assert [status for status, _, _ in answers] == [201, 429]
 
 
-def test_same_idempotency_key_twice_makes_one_room_and_the_same_answer(fresh_stack, create_room):
-    key = str(uuid.uuid4())
-    first = create_room(create_event(**{"idempotency-key": key}))
-    second = create_room(create_event(**{"idempotency-key": key}))
-
-    assert first[0] == second[0] == 201
-    assert first[2] == second[2]
-    assert list(fresh_stack.daily.rooms) == [first[2]["name"]]
-    assert len(fresh_stack.daily.calls(method="POST", path_prefix="/rooms")) == 1
-
-
-def test_same_key_from_another_viewer_is_another_request(fresh_stack, create_room):
-    key = str(uuid.uuid4())
-    mine = create_room(create_event(**{"idempotency-key": key}), viewer="192.0.2.10")
-    theirs = create_room(create_event(**{"idempotency-key": key}), viewer="192.0.2.11")
-
-    assert mine[2]["name"] != theirs[2]["name"]
-    assert mine[2]["ownerToken"] != theirs[2]["ownerToken"]
-
-
-def test_same_key_with_another_body_is_refused(fresh_stack, create_room):
-    key = str(uuid.uuid4())
-    event = create_event(**{"idempotency-key": key})
-    assert create_room(event)[0] == 201
-    event["body"] = '{"ttl_seconds": 900}'
+@pytest.mark.parametrize(
+    "event",
+    [
+        without("content-type"),
+        form('{"ttl_seconds": 600}', "text/plain"),
+        form('{"ttl_seconds": 600}', "text/plain;charset=UTF-8"),
+        form(urllib.parse.urlencode({"ttl_seconds": "600"}), "application/x-www-form-urlencoded"),
+        form("--b\r\n\r\n{}\r\n--b--", "multipart/form-data; boundary=b"),
+        form("{}", "application/jsonp"),
+        form("{}", "application/json-patch+json"),
+    ],
+    ids=[
+        "no body, no type",
+        "text/plain",
+        "text/plain+charset",
+        "form",
+        "multipart",
+        "jsonp",
+        "+json",
+    ],
+)
+def test_only_json_creates_rooms_so_cross_site_pages_need_a_preflight(
+    fresh_stack, create_room, event
+):
     status, _, body = create_room(event)
 
-    assert (status, body["error"]) == (400, "invalid_request")
-    assert "already used" in body["message"]
+    assert (status, body["error"]) == (415, "unsupported_media_type")
+    assert fresh_stack.daily.rooms == {}
 
 
-@pytest.mark.parametrize("key", ["short", "has space in it", "ünïcödé-key-123", "k" * 129])
-def test_malformed_idempotency_keys_are_refused(fresh_stack, create_room, key):
-    status, _, body = create_room(create_event(**{"idempotency-key": key}))
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON"]
+)
+def test_the_pages_own_request_creates_a_room(fresh_stack, create_room, content_type):
+    """site/api.js: POST, Content-Type: application/json, body {}, same origin."""
+    headers = {
+        "content-type": content_type,
+        "idempotency-key": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "origin": "https://d111111abcdef8.cloudfront.net",
+        "sec-fetch-site": "same-origin",
+        "sec-fetch-mode": "cors",
+    }
+    status, _, body = create_room(create_event("{}", **headers))
 
-    assert (status, body["error"]) == (400, "invalid_request")
+    assert status == 201
+    assert body["name"] in fresh_stack.daily.rooms
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"sec-fetch-site": "cross-site", "origin": "https://evil.example"},
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site", "origin": "https://other.cloudfront.net"},
+        {"origin": "null"},
+    ],
+    ids=["cross-site", "cross-site, no origin", "same-site", "opaque origin"],
+)
+def test_requests_from_other_sites_are_refused(fresh_stack, create_room, headers):
+    status, _, body = create_room(create_event("{}", **headers))
+
+    assert (status, body["error"]) == (403, "forbidden_origin")
     assert fresh_stack.daily.calls() == []
 
 
-def test_a_failed_create_can_be_retried_with_the_same_key(fresh_stack, create_room):
-    key = str(uuid.uuid4())
-    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=400)
-    failed = create_room(create_event(**{"idempotency-key": key}))
-    retried = create_room(create_event(**{"idempotency-key": key}))
+def test_an_allowed_origin_may_create_cross_site(fresh_stack, create_room, monkeypatch):
+    allowed = frozenset({"https://app.example.com"})
+    settings = dataclasses.replace(create_room.module.settings, allowed_origins=allowed)
+    monkeypatch.setattr(create_room.module, "settings", settings)
+    ok = create_event("{}", **{"sec-fetch-site": "cross-site", "origin": "https://app.example.com"})
+    other = create_event("{}", **{"sec-fetch-site": "cross-site", "origin": "https://b.example"})
 
-    assert (failed[0], retried[0]) == (502, 201)
-
-
-def jwt_claims(token: str, key: str) -> dict:
-    header, payload, signature = token.split(".")
-    expected = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    assert base64.urlsafe_b64decode(signature + "==") == expected
-    return json.loads(base64.urlsafe_b64decode(payload + "=="))
+    assert create_room(ok)[0] == 201
+    assert create_room(other)[0] == 403
 
 
-def test_creator_gets_an_owner_token_for_that_room_only(fresh_stack, create_room):
-    status, _, body = create_room(create_event())
+@pytest.mark.parametrize("encoded", [False, True], ids=["text", "base64"])
+def test_a_body_over_the_limit_is_413(fresh_stack, create_room, encoded):
+    body = json.dumps({"ttl_seconds": 600, "pad": "x" * 3000})
+    event = create_event(body)
+    if encoded:
+        event.update(body=base64.b64encode(body.encode()).decode(), isBase64Encoded=True)
+    status, _, answer = create_room(event)
 
-    claims = jwt_claims(body["ownerToken"], fresh_stack.api_key)
-    assert status == 201
-    assert claims["r"] == body["name"]  # Daily's payload uses short claim names
-    assert claims["o"] is True
-    assert claims["exp"] == body["exp"]
-    assert body["ownerToken"] not in body["url"]
-
-
-def test_owner_tokens_can_be_turned_off(fresh_stack, create_room, monkeypatch):
-    creator = create_room.module.creator
-    monkeypatch.setattr(
-        creator, "settings", dataclasses.replace(creator.settings, owner_tokens=False)
-    )
-    status, _, body = create_room(create_event())
-
-    assert (status, set(body)) == (201, {"name", "url", "exp"})
-    assert fresh_stack.daily.calls(path_prefix="/meeting-tokens") == []
-
-
-def test_room_is_still_answered_when_the_token_call_fails(fresh_stack, create_room):
-    fresh_stack.daily.inject(method="POST", path_prefix="/meeting-tokens", status=400)
-    status, _, body = create_room(create_event())
-
-    assert status == 201
-    assert "ownerToken" not in body
-    assert body["name"] in fresh_stack.daily.rooms
+    assert (status, answer["error"]) == (413, "payload_too_large")
+    assert fresh_stack.daily.calls() == []

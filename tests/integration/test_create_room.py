@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import time
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
+import requests
 
 from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS
 from localdev.local_stack import SECRET_NAME
 from tests.helpers import Invoker, load_event
+from tests.integration.common import verified_claims
 from tests.integration.scenarios import SCENARIOS, Scenario
 
 EXPECTED_PROPERTIES = {
@@ -137,14 +140,14 @@ def test_wrong_method_gets_405_with_allow(fresh_stack, create_room):
 def test_warm_call_does_not_fetch_the_secret_again(fresh_stack, create_room):
     fetches: list[str] = []
     create_room(with_body(None))
-    client = parameters.base.DEFAULT_PROVIDERS["secrets"].client
-    count = lambda **_: fetches.append("GetSecretValue")  # noqa: E731
-    client.meta.events.register("before-call.secrets-manager.GetSecretValue", count)
+    events = create_room.module.secrets.client.meta.events
+    count = lambda **_: fetches.append("secret")  # noqa: E731
+    events.register("before-call.secrets-manager", count)
     try:
         assert create_room(with_body(None))[0] == 201
         assert create_room(with_body(None))[0] == 201
     finally:
-        client.meta.events.unregister("before-call.secrets-manager.GetSecretValue", count)
+        events.unregister("before-call.secrets-manager", count)
 
     assert fetches == []
     assert len(fresh_stack.daily.rooms) == 3
@@ -159,8 +162,111 @@ def test_key_put_after_deploy_is_seen_within_seconds(fresh_stack, create_room):
     )
     assert create_room(with_body(None))[2]["error"] == "not_configured"  # still the cached value
 
-    api_key = create_room.module.creator.api_key
-    api_key._empty_since -= EMPTY_RECHECK_SECONDS + 1  # as if that much time had passed
+    create_room.module.secrets.fetched_at -= EMPTY_RECHECK_SECONDS + 1  # as if time had passed
+
+    assert create_room(with_body(None))[0] == 201
+
+
+ANSWER_CHANGES = {
+    "name": lambda room: room.update(name="someone-elses-room"),
+    "host": lambda room: room.update(url=f"https://evil.example/{room['name']}"),
+    "team": lambda room: room.update(url=f"https://other-team.daily.co/{room['name']}"),
+    "scheme": lambda room: room.update(url=room["url"].replace("https:", "http:")),
+    "path": lambda room: room.update(url=room["url"] + "/extra"),
+    "exp": lambda room: room["config"].update(exp=room["config"]["exp"] + 3600),
+    "no exp": lambda room: room["config"].pop("exp"),
+    "exp as text": lambda room: room["config"].update(exp=str(room["config"]["exp"])),
+}
+
+
+@pytest.mark.parametrize("change", ANSWER_CHANGES.values(), ids=ANSWER_CHANGES.keys())
+def test_a_room_daily_did_not_make_as_asked_never_reaches_the_page(
+    fresh_stack, create_room, logs, monkeypatch, change
+):
+    """Daily answers 200, but with another room: 502, and neither URL nor token is answered."""
+    session = create_room.module.creator.daily.session
+    real = session.request
+
+    def tampered(method: str, url: str, *args, **kwargs):
+        response = real(method, url, *args, **kwargs)
+        if method == "POST" and url.endswith("/rooms"):
+            room = response.json()
+            change(room)
+            response._content = json.dumps(room).encode()
+        return response
+
+    monkeypatch.setattr(session, "request", tampered)
+    status, _, body = create_room(with_body(None))
+
+    assert (status, body["error"]) == (502, "upstream_error")
+    assert set(body) == {"error", "message", "requestId"}
+    assert any("another room" in line and '"level":"ERROR"' in line for line in logs.lines)
+
+
+def test_every_owner_token_verifies_with_the_key_for_that_room_only(fresh_stack, create_room):
+    answers = [create_room(with_body('{"ttl_seconds": 600}'))[2] for _ in range(3)]
+
+    for body in answers:
+        claims = verified_claims(fresh_stack, body["ownerToken"])
+        assert claims["room_name"] == body["name"]
+        assert claims["is_owner"] is True
+        assert claims["exp"] == body["exp"]
+        header, payload, _ = body["ownerToken"].split(".")
+        raw = json.loads(base64.urlsafe_b64decode(payload + "=="))
+        assert set(raw) == {"r", "o", "exp", "iat", "d"}
+        assert raw["d"] == fresh_stack.daily.domain_id
+        assert abs(raw["iat"] - time.time()) <= 5
+        assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "HS256", "typ": "JWT"}
+        assert body["ownerToken"] not in body["url"]
+    assert fresh_stack.daily.calls(method="POST", path_prefix="/meeting-tokens") == []
+
+
+def test_a_token_for_another_domain_would_not_verify(fresh_stack, create_room, monkeypatch):
+    """The emulator checks `d`: the test above would fail with a wrong domain_id."""
+    domain = create_room.module.creator.daily.domain
+    monkeypatch.setattr(
+        create_room.module.creator.daily,
+        "domain",
+        lambda key, budget: dataclasses.replace(domain(key, budget), id="another-domain"),
+    )
+    body = create_room(with_body(None))[2]
+    response = requests.get(
+        f"{fresh_stack.daily.base_url}/meeting-tokens/{body['ownerToken']}",
+        headers={"Authorization": f"Bearer {fresh_stack.api_key}"},
+        timeout=5,
+    )
+
+    assert response.status_code == 400
+
+
+def test_owner_tokens_can_be_turned_off(fresh_stack, create_room, monkeypatch):
+    creator = create_room.module.creator
+    monkeypatch.setattr(
+        creator, "settings", dataclasses.replace(creator.settings, owner_tokens=False)
+    )
+    status, _, body = create_room(with_body(None))
+
+    assert (status, set(body)) == (201, {"name", "url", "exp"})
+
+
+def test_the_domain_comes_from_the_secret_when_stored_there(fresh_stack, create_room):
+    """Contract: {"apiKey", "domainId", "domainName"}; then no GET /v1/ is needed."""
+    daily = fresh_stack.daily
+    fresh_stack.set_secret(
+        json.dumps(
+            {"apiKey": fresh_stack.api_key, "domainId": daily.domain_id, "domainName": daily.domain}
+        )
+    )
+    create_room.module.creator.daily._domain = None  # a new container
+    status, _, body = create_room(with_body(None))
+
+    assert status == 201
+    assert [(call.method, call.path) for call in daily.calls()] == [("POST", "/v1/rooms")]
+    assert verified_claims(fresh_stack, body["ownerToken"])["room_name"] == body["name"]
+
+
+def test_a_plain_string_secret_still_works(fresh_stack, create_room):
+    fresh_stack.set_secret(fresh_stack.api_key)
 
     assert create_room(with_body(None))[0] == 201
 
@@ -184,3 +290,33 @@ def test_key_appears_in_no_log_line_and_no_response(
     assert answers[-2][0] == 201
     everything = "\n".join([*logs.lines, json.dumps(answers), printed.out, printed.err])
     assert fresh_stack.api_key not in everything
+
+
+def metrics_printed(capsys) -> list[str]:
+    """The metrics the invocations printed (CloudWatch EMF lines on stdout), ColdStart aside."""
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    names = [
+        metric["Name"]
+        for line in lines
+        for directive in line["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
+    return [name for name in names if name != "ColdStart"]
+
+
+def test_each_outcome_has_its_metric(fresh_stack, create_room, monkeypatch, capsys):
+    capsys.readouterr()
+    assert create_room(with_body(None))[0] == 201
+    assert metrics_printed(capsys) == ["RoomsCreated"]
+
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=400)
+    assert create_room(with_body(None))[0] == 502
+    assert sorted(metrics_printed(capsys)) == ["DailyFailures", "ServerErrors"]
+
+    quota = create_room.module.creator.quota
+    monkeypatch.setattr(quota, "limits", dataclasses.replace(quota.limits, per_viewer=1))
+    assert create_room(with_body(None))[0] == 429
+    assert sorted(metrics_printed(capsys)) == ["ClientErrors", "RateLimited"]
+
+    assert create_room(with_body("{"))[0] == 400
+    assert metrics_printed(capsys) == ["ClientErrors"]

@@ -6,6 +6,7 @@ emulators cannot produce are raised inside the real boto3 clients through botoco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import time
@@ -14,10 +15,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
+from daily_rooms.daily_client import MAX_CALLS, Budget
+from daily_rooms.deadline import Deadline
 from localdev.local_stack import SECRET_NAME, LocalStack
 from tests.helpers import Invoker, load_event
 
@@ -61,16 +63,15 @@ def key_rotated(stack: LocalStack, module: ModuleType, monkeypatch: pytest.Monke
 
 def secret_error(code: str) -> Setup:
     def setup(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
-        provider = parameters.base.DEFAULT_PROVIDERS["secrets"]  # made by the warm-up call
-        provider.clear_cache()
-        events = provider.client.meta.events
+        module.secrets.fetched_at = None  # the cached values are too old: read again
+        events = module.secrets.client.meta.events
 
         def fail(**_) -> tuple[AWSResponse, dict]:
             error = {"Error": {"Code": code, "Message": "injected"}}
             return AWSResponse("https://secretsmanager.invalid", 400, {}, None), error
 
-        events.register_first("before-call.secrets-manager.GetSecretValue", fail)
-        return lambda: events.unregister("before-call.secrets-manager.GetSecretValue", fail)
+        events.register_first("before-call.secrets-manager.BatchGetSecretValue", fail)
+        return lambda: events.unregister("before-call.secrets-manager.BatchGetSecretValue", fail)
 
     return setup
 
@@ -78,7 +79,7 @@ def secret_error(code: str) -> Setup:
 def secret_missing(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
     secretsmanager = stack.client("secretsmanager")
     secretsmanager.delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
-    parameters.clear_caches()
+    module.secrets.fetched_at = None
     return lambda: secretsmanager.create_secret(Name=SECRET_NAME, SecretString="{}")
 
 
@@ -90,24 +91,57 @@ def dynamodb_down(stack: LocalStack, module: ModuleType, monkeypatch: pytest.Mon
     def unreachable(request, **_) -> None:
         raise EndpointConnectionError(endpoint_url=request.url)
 
-    events = module.dynamodb.meta.events
+    events = module.creator.quota.client.meta.events
     events.register_first("before-send.dynamodb", unreachable)
     return lambda: events.unregister("before-send.dynamodb", unreachable)
 
 
+def never_answers(client_of: Callable[[ModuleType], object]) -> Setup:
+    """Every attempt waits for its whole read timeout (what is left of the deadline, at most
+    the client's own), then times out: a service that has stopped answering."""
+
+    def setup(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
+        module.secrets.fetched_at = None  # cold, so Secrets Manager is called too
+        events = client_of(module).meta.events
+
+        client = client_of(module)
+
+        def hang(request, **_) -> None:
+            time.sleep(request.context.get("read_timeout", client.meta.config.read_timeout))
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+        events.register("before-send", hang)  # after the handler's own: read_timeout is set
+        return lambda: events.unregister("before-send", hang)
+
+    return setup
+
+
+def dynamodb_write_answers_late(
+    stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> Undo:
+    """The write succeeds, but its answer arrives when the deadline is spent."""
+    events = module.creator.quota.client.meta.events
+
+    def late(**_) -> None:
+        time.sleep(module.settings.request_deadline)
+
+    events.register("after-call.dynamodb.TransactWriteItems", late)
+    return lambda: events.unregister("after-call.dynamodb.TransactWriteItems", late)
+
+
 FAULTS = [
-    Fault("Daily times out", daily_fault(delay=1.5), 504, "upstream_timeout", 4),
-    Fault("Daily refuses connections", daily_refused, 502, "upstream_error", 4),
-    Fault("Daily 500", daily_fault(status=500), 502, "upstream_error", 4),
-    Fault("Daily 502", daily_fault(status=502), 502, "upstream_error", 4),
-    Fault("Daily 503", daily_fault(status=503), 502, "upstream_error", 4),
+    Fault("Daily times out", daily_fault(delay=1.5), 504, "upstream_timeout", 3),
+    Fault("Daily refuses connections", daily_refused, 502, "upstream_error", 3),
+    Fault("Daily 500", daily_fault(status=500), 502, "upstream_error", 3),
+    Fault("Daily 502", daily_fault(status=502), 502, "upstream_error", 3),
+    Fault("Daily 503", daily_fault(status=503), 502, "upstream_error", 3),
     Fault("Daily 500 once, then fine", daily_fault(times=1, status=500), 201, None, 2),
     Fault(
         "Daily 429 without Retry-After",
         daily_fault(status=429),
         503,
         "upstream_busy",
-        4,
+        3,
         {"Retry-After": "2"},
     ),
     Fault(
@@ -155,30 +189,54 @@ FAULTS = [
         0,
         {"Retry-After": "30"},
     ),
+    Fault(
+        "DynamoDB never answers",
+        never_answers(lambda module: module.creator.quota.client),
+        503,
+        "limiter_unavailable",
+        0,
+        {"Retry-After": "30"},
+    ),
+    Fault(
+        "Secrets Manager never answers",
+        never_answers(lambda module: module.secrets.client),
+        503,
+        "secret_unavailable",
+        0,
+        {"Retry-After": "5"},
+    ),
+    Fault(
+        "DynamoDB answers too late for Daily",
+        dynamodb_write_answers_late,
+        504,
+        "upstream_timeout",
+        0,
+    ),
 ]
 
 
 @pytest.fixture
-def posts_to_rooms(create_room: Invoker, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every POST /rooms attempt the Daily client makes, reachable or not."""
-    attempts: list[str] = []
-    session = create_room.module.creator.daily.session
-    send = session.request
+def daily_calls(create_room: Invoker, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call the Daily client makes, reachable or not, as "METHOD path"."""
+    calls: list[str] = []
+    daily = create_room.module.creator.daily
+    send = daily.session.request
 
     def counting(method: str, url: str, *args, **kwargs):
-        if method == "POST" and url.endswith("/rooms"):
-            attempts.append(url)
+        calls.append(f"{method} {url.removeprefix(daily.base_url)}")
         return send(method, url, *args, **kwargs)
 
-    monkeypatch.setattr(session, "request", counting)
-    monkeypatch.setattr(create_room.module.creator.daily, "timeout", (1.0, 0.5))
-    return attempts
+    monkeypatch.setattr(daily.session, "request", counting)
+    monkeypatch.setattr(daily, "timeout", (1.0, 0.5))
+    return calls
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
-def test_fault_matrix(fresh_stack, create_room, posts_to_rooms, monkeypatch, fault: Fault):
+def test_fault_matrix(fresh_stack, create_room, daily_calls, monkeypatch, fault: Fault):
     module = create_room.module
-    module.creator.api_key.get()  # warm: the key is cached, as in a reused container
+    warm = Budget(Deadline(5))
+    module.creator.daily.domain(module.secrets.daily_key(), warm)  # as in a reused container
+    daily_calls.clear()
     undo = fault.setup(fresh_stack, module, monkeypatch)
     try:
         started = time.monotonic()
@@ -192,9 +250,54 @@ def test_fault_matrix(fresh_stack, create_room, posts_to_rooms, monkeypatch, fau
     assert body.get("error") == fault.error
     for name, value in fault.headers.items():
         assert headers[name] == value
-    assert len(posts_to_rooms) == fault.room_posts
-    assert elapsed < module.settings.daily_deadline
+    assert daily_calls.count("POST /rooms") == fault.room_posts <= 3
+    assert len(daily_calls) <= MAX_CALLS == 4
+    assert elapsed < module.settings.request_deadline + 1.5 < 10  # the function's timeout
     fresh_stack.daily.wait_idle()
     assert len(fresh_stack.daily.rooms) <= 1
     if status == 201:
         assert body["name"] in fresh_stack.daily.rooms
+
+
+def test_a_cold_create_never_makes_more_than_four_daily_calls(
+    fresh_stack, create_room, daily_calls
+):
+    """Cold: `GET /v1/`, then POSTs failing, then "already exists" would need a fifth call."""
+    create_room.module.creator.daily._domain = None
+    exists = {"error": "invalid-request-error", "info": "a room named x already exists"}
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=500, times=2)
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=400, body=exists)
+    status, _, body = create_room(load_event("create_room/create.json"))
+
+    assert (status, body["error"]) == (502, "upstream_error")
+    assert daily_calls == ["GET /", "POST /rooms", "POST /rooms"]
+
+
+@pytest.mark.parametrize(
+    ("client_of", "error"),
+    [
+        (lambda module: module.creator.quota.client, "limiter_unavailable"),
+        (lambda module: module.secrets.client, "secret_unavailable"),
+    ],
+    ids=["DynamoDB", "Secrets Manager"],
+)
+def test_a_slow_aws_call_gets_only_what_is_left_of_the_deadline(
+    fresh_stack, create_room, monkeypatch, client_of, error
+):
+    """With 1 s left, a call that never answers times out after that second, not after the
+    client's own read timeout (2 s): the answer is a JSON 503 within the deadline."""
+    module = create_room.module
+    monkeypatch.setattr(
+        module, "settings", dataclasses.replace(module.settings, request_deadline=1.0)
+    )
+    undo = never_answers(client_of)(fresh_stack, module, monkeypatch)
+    try:
+        started = time.monotonic()
+        status, headers, body = create_room(load_event("create_room/create.json"))
+        elapsed = time.monotonic() - started
+    finally:
+        undo()
+
+    assert (status, body["error"]) == (503, error)
+    assert headers["Content-Type"] == "application/json"
+    assert elapsed < 1.0 + 0.5

@@ -152,7 +152,7 @@ def test_create_room_reference_examples(
 
 def test_this_projects_create_request(api: Client, clock: FakeClock) -> None:
     settings = Settings.from_env()
-    properties = room_properties(600, settings, now=clock.now)
+    properties = room_properties(int(clock.now) + 600, settings)
     room = create(api, {"name": "our-room", "properties": properties})
     assert room["config"]["exp"] == properties["exp"]
     listed = parsed(api("GET", "/rooms"), ROOM_LIST)

@@ -12,6 +12,8 @@ from tests.template.conftest import Render, resources_of_type
 XRAY_WRITE_ONLY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+# Actions IAM cannot scope to a resource (Resource "*"); they still need a scoped action per item.
+UNSCOPABLE_ACTIONS = {"secretsmanager:BatchGetSecretValue"}
 
 
 def as_list(value: Any) -> list[Any]:
@@ -62,6 +64,9 @@ def test_every_role_allows_named_actions_on_template_resources_only(
             assert not {"NotAction", "NotResource"} & set(statement), name
             for action in as_list(statement["Action"]):
                 assert "*" not in action, f"{name}: wildcard action {action}"
+            if set(as_list(statement["Action"])) <= UNSCOPABLE_ACTIONS:
+                assert statement["Resource"] == "*", name
+                continue
             for resource in as_list(statement["Resource"]):
                 target = referenced_resource(resource)
                 assert target in resources, f"{name}: {resource} is not a resource of the template"

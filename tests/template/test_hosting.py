@@ -158,6 +158,7 @@ def test_api_origin_request_policy_forwards_what_the_functions_read_but_not_host
     assert api_behaviour["OriginRequestPolicyId"] == {"Ref": policy_name}
     assert config["HeadersConfig"]["HeaderBehavior"] == "whitelist"
     assert {"cloudfront-viewer-address", "idempotency-key", "content-type"} <= headers
+    assert {"sec-fetch-site", "origin"} <= headers  # the create refuses other sites
     assert "host" not in headers
     assert "x-origin-verify" not in headers  # set by CloudFront itself, never by the viewer
     assert config["QueryStringsConfig"] == {"QueryStringBehavior": "all"}

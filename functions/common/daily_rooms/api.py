@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from daily_rooms.errors import ApiError, InvalidRequest, MethodNotAllowed, NotFound
+from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
+from daily_rooms.telemetry import count, logger
 from daily_rooms.viewer import OriginCheck
-
-logger = Logger(child=True)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "DailyRooms")
 
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"]
@@ -34,14 +28,6 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
         body=_dumps(body),
         headers={**JSON_HEADERS, **(headers or {})},
     )
-
-
-def request_body(event: APIGatewayProxyEventV2) -> str | None:
-    """The body as text; one that is not valid base64 or UTF-8 is a bad request."""
-    try:
-        return event.decoded_body
-    except ValueError:
-        raise InvalidRequest("The request body could not be decoded.") from None
 
 
 def resolve(app: APIGatewayHttpResolver, event: dict, context: LambdaContext) -> dict:
@@ -73,12 +59,11 @@ def new_resolver(origin: OriginCheck) -> APIGatewayHttpResolver:
 
     def error_response(error: ApiError) -> Response:
         request_id = app.current_event.request_context.request_id
-        logger.info("Request answered with an error", extra={"error": error.code})
-        metrics.add_metric(
-            name="ServerErrors" if error.status >= 500 else "ClientErrors",
-            unit=MetricUnit.Count,
-            value=1,
-        )
+        fields = {"error": error.code, **error.log_fields()}
+        logger.info("Request answered with an error", extra=fields)
+        count("ServerErrors" if error.status >= 500 else "ClientErrors")
+        if error.metric:
+            count(error.metric)
         return json_response(error.status, error.body(request_id), error.headers)
 
     @app.exception_handler(ApiError)

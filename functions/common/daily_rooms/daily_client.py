@@ -1,16 +1,20 @@
 """A small client for the Daily REST API: one `requests.Session` per container, errors mapped,
-and retries with full-jitter backoff inside a per-request deadline."""
+and bounded retries with full-jitter backoff inside the request's deadline.
+
+One create makes at most MAX_CALLS calls to Daily (Daily allows 20 requests per second per key),
+so at most 3 attempts of `POST /rooms`: one call is kept for `GET /rooms/:name`.
+"""
 
 from __future__ import annotations
 
-import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
-from aws_lambda_powertools import Logger
 
+from daily_rooms.deadline import Backoff, Deadline, DeadlineSpent
 from daily_rooms.errors import (
     ApiError,
     UpstreamAuth,
@@ -19,38 +23,34 @@ from daily_rooms.errors import (
     UpstreamRejected,
     UpstreamTimeout,
 )
+from daily_rooms.stored_secrets import DailyKey
+from daily_rooms.telemetry import logger
 
-logger = Logger(child=True)
-
+MAX_CALLS = 4
 DEFAULT_RETRY_AFTER = 2
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
-
-
-class Deadline:
-    """The time left for all of one request's calls to Daily."""
-
-    def __init__(self, seconds: float):
-        self.ends = time.monotonic() + max(0.0, seconds)
-
-    def remaining(self) -> float:
-        return max(0.0, self.ends - time.monotonic())
+DOMAIN_NAME = re.compile(r"[A-Za-z0-9-]{1,63}")
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: sleep U(0, min(cap, base * 2**attempt))."""
+class Domain:
+    """The Daily domain a key belongs to (`GET /v1/`): rooms' host name and tokens' `d` claim."""
 
-    attempts: int = 4
-    base: float = 0.2
-    cap: float = 2.0
+    id: str
+    name: str
 
-    def backoff(self, attempt: int) -> float:
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311 (not crypto)
+
+class Budget:
+    """What one create may still spend at Daily: calls and time."""
+
+    def __init__(self, deadline: Deadline, calls: int = MAX_CALLS):
+        self.deadline = deadline
+        self.calls = calls
 
 
 def _retry_after(response: requests.Response) -> int | None:
     raw = response.headers.get("Retry-After", "").strip()
-    return max(0, int(raw)) if raw.isdigit() else None
+    return max(0, int(raw)) if raw.isascii() and raw.isdigit() else None
 
 
 def _json_object(response: requests.Response) -> dict[str, Any]:
@@ -90,6 +90,10 @@ def _checked(response: requests.Response, path: str) -> dict[str, Any]:
     return body
 
 
+def _already_exists(response: requests.Response) -> bool:
+    return response.status_code == 400 and "already exists" in str(_json_object(response))
+
+
 class DailyClient:
     """Calls Daily with a reused session, explicit timeouts and bounded retries."""
 
@@ -98,72 +102,101 @@ class DailyClient:
         base_url: str,
         connect_timeout: float,
         read_timeout: float,
-        retry: RetryPolicy | None = None,
+        backoff: Backoff | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
-        self.retry = retry or RetryPolicy()
+        self.backoff = backoff or Backoff(base=0.2, cap=2.0)
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json"})
+        self._domain: tuple[str, Domain] | None = None
+
+    def _send(
+        self, method: str, path: str, api_key: str, budget: Budget, payload: dict | None
+    ) -> requests.Response:
+        """One call, with timeouts from what is left of the deadline (never zero)."""
+        if budget.calls <= 0:
+            logger.error("No Daily call left for this create", extra={"path": path})
+            raise UpstreamError()
+        try:
+            read = budget.deadline.timeout(self.timeout[1])
+        except DeadlineSpent:
+            raise UpstreamTimeout() from None
+        budget.calls -= 1
+        try:
+            return self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=payload,
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=(min(self.timeout[0], read), read),
+            )
+        except requests.Timeout:
+            logger.warning("Daily timed out", extra={"path": path})
+            raise UpstreamTimeout() from None
+        except requests.RequestException as exc:
+            logger.warning("Daily unreachable", extra={"path": path, "reason": type(exc).__name__})
+            raise UpstreamError() from None
 
     def request(
-        self, method: str, path: str, api_key: str, deadline: Deadline, payload: dict | None = None
+        self,
+        method: str,
+        path: str,
+        api_key: str,
+        budget: Budget,
+        payload: dict | None = None,
+        attempts: int = 1,
     ) -> requests.Response:
-        """Send one call, retrying 429, 5xx, timeouts and dropped connections while time is left.
-
-        Returns the final response (2xx or a non-retryable error) or raises the mapped ApiError.
+        """Send a call, retrying 429, 5xx, timeouts and dropped connections while the budget
+        allows. Returns the final response (2xx or not retryable) or raises the mapped ApiError.
         """
-        for attempt in range(self.retry.attempts):
-            left = deadline.remaining()
-            failure: ApiError
-            wait = self.retry.backoff(attempt)
+        attempt = 0
+        while True:
             try:
-                response = self.session.request(
-                    method,
-                    f"{self.base_url}{path}",
-                    json=payload,
-                    headers={"Authorization": f"Bearer {api_key}"},
-                    timeout=(min(self.timeout[0], left), min(self.timeout[1], left)),
-                )
-            except requests.Timeout:
-                logger.warning("Daily timed out", extra={"path": path, "attempt": attempt})
-                failure = UpstreamTimeout()
-            except requests.RequestException as exc:
-                reason = type(exc).__name__
-                logger.warning("Daily unreachable", extra={"path": path, "reason": reason})
-                failure = UpstreamError()
+                response = self._send(method, path, api_key, budget, payload)
+            except (UpstreamTimeout, UpstreamError) as error:
+                failure, wait = error, self.backoff.wait(attempt)
             else:
                 if response.status_code not in RETRYABLE_STATUSES:
                     return response
                 failure = error_for(response)
-                wait = max(wait, _retry_after(response) or 0)
-            if attempt + 1 == self.retry.attempts or wait >= deadline.remaining() - 0.05:
+                wait = max(self.backoff.wait(attempt), _retry_after(response) or 0)
+            attempt += 1
+            if attempt >= attempts or not budget.calls or not budget.deadline.allows_wait(wait):
                 raise failure
             time.sleep(wait)
-        raise AssertionError("unreachable: the loop always returns or raises")
 
     def call(
-        self, method: str, path: str, api_key: str, deadline: Deadline, payload: dict | None = None
+        self, method: str, path: str, api_key: str, budget: Budget, payload: dict | None = None
     ) -> dict[str, Any]:
-        """Like `request`, but any non-2xx answer raises and the body must be a JSON object."""
-        return _checked(self.request(method, path, api_key, deadline, payload), path)
+        """One call whose answer must be 2xx with a JSON object; anything else raises."""
+        return _checked(self.request(method, path, api_key, budget, payload), path)
+
+    def domain(self, key: DailyKey, budget: Budget) -> Domain:
+        """The key's domain: from the secret when stored there, else `GET /v1/` once per key."""
+        if key.domain_id and key.domain_name:
+            return Domain(key.domain_id, key.domain_name)
+        if self._domain is None or self._domain[0] != key.api_key:
+            config = self.call("GET", "/", key.api_key, budget)
+            domain_id, name = config.get("domain_id"), config.get("domain_name")
+            usable = isinstance(domain_id, str) and domain_id and isinstance(name, str)
+            if not usable or not DOMAIN_NAME.fullmatch(name):
+                logger.error("Daily answered an unusable domain configuration")
+                raise UpstreamError()
+            self._domain = (key.api_key, Domain(domain_id, name))
+        return self._domain[1]
 
     def create_room(
-        self, api_key: str, name: str, properties: dict[str, Any], deadline: Deadline
+        self, api_key: str, name: str, properties: dict[str, Any], budget: Budget
     ) -> dict[str, Any]:
-        """Create the room, or return it if an earlier attempt already did (names are ours)."""
-        payload = {"name": name, "properties": properties}
-        response = self.request("POST", "/rooms", api_key, deadline, payload)
-        if response.status_code == 400 and "already exists" in str(_json_object(response)):
-            logger.info("Room already created by an earlier attempt", extra={"room": name})
-            return self.call("GET", f"/rooms/{name}", api_key, deadline)
-        return _checked(response, "/rooms")
+        """Create the room, or get it if an earlier attempt already did (names are ours).
 
-    def owner_token(self, api_key: str, room: str, exp: int, deadline: Deadline) -> str:
-        """A meeting token that makes its holder owner of this room only, until `exp`."""
-        properties = {"room_name": room, "is_owner": True, "exp": exp}
-        body = self.call("POST", "/meeting-tokens", api_key, deadline, {"properties": properties})
-        token = body.get("token")
-        if not isinstance(token, str) or not token:
-            raise UpstreamError()
-        return token
+        Retried POSTs leave one call of the budget for that `GET /rooms/:name`.
+        """
+        payload = {"name": name, "properties": properties}
+        attempts = max(1, budget.calls - 1)
+        response = self.request("POST", "/rooms", api_key, budget, payload, attempts)
+        if _already_exists(response) and budget.calls:
+            logger.info("Room already created by an earlier attempt", extra={"room": name})
+            return self.call("GET", f"/rooms/{name}", api_key, budget)
+        return _checked(response, "/rooms")

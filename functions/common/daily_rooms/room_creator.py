@@ -1,58 +1,80 @@
-"""The create-room flow: key, quota, Daily room (with one retry after a key rotation), token."""
+"""The create-room flow: key, domain, one quota write, one Daily room, a self-signed owner token."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger
-
-from daily_rooms.daily_client import DailyClient, Deadline
-from daily_rooms.errors import ApiError, UpstreamAuth
-from daily_rooms.rate_limiter import RateLimiter
-from daily_rooms.rooms import new_room_name, public_room, room_properties
+from daily_rooms.create_request import CreateRequest
+from daily_rooms.daily_client import Budget, DailyClient, Domain
+from daily_rooms.deadline import Deadline
+from daily_rooms.errors import UpstreamAuth
+from daily_rooms.quota import Marker, Quota
+from daily_rooms.rooms import (
+    checked_room,
+    derived_name,
+    new_room_name,
+    owner_token,
+    room_properties,
+)
 from daily_rooms.settings import Settings
-from daily_rooms.stored_secrets import ApiKeySource
+from daily_rooms.stored_secrets import DailyKey, StoredSecrets
+from daily_rooms.telemetry import logger
 
-logger = Logger(child=True)
 T = TypeVar("T")
 
 
 class RoomCreator:
     def __init__(
-        self, settings: Settings, daily: DailyClient, api_key: ApiKeySource, limiter: RateLimiter
+        self, settings: Settings, secrets: StoredSecrets, quota: Quota, daily: DailyClient
     ):
         self.settings = settings
+        self.secrets = secrets
+        self.quota = quota
         self.daily = daily
-        self.api_key = api_key
-        self.limiter = limiter
 
-    def _with_rotation(self, key: str, call: Callable[[str], T]) -> tuple[T, str]:
+    def _with_rotation(self, key: DailyKey, call: Callable[[DailyKey], T]) -> tuple[DailyKey, T]:
         """Run `call(key)`; on an auth failure re-read the secret once and, if it changed, retry."""
         try:
-            return call(key), key
+            return key, call(key)
         except UpstreamAuth:
-            fresh = self.api_key.get(refresh=True)
-            if fresh == key:
+            fresh = self.secrets.daily_key(refresh=True)
+            if fresh.api_key == key.api_key:
                 raise
             logger.info("The Daily API key changed: retrying once with the new one")
-            return call(fresh), fresh
+            return fresh, call(fresh)
 
-    def create(self, viewer: str, ttl: int, deadline: Deadline) -> dict[str, Any]:
-        """Create one room for `viewer` and answer its public shape (with an owner token)."""
-        key = self.api_key.get()  # not configured: refuse before the viewer's quota is counted
-        self.limiter.consume(viewer)
-        properties = room_properties(ttl, self.settings)
-        name = new_room_name()
-        room, key = self._with_rotation(
-            key, lambda k: self.daily.create_room(k, name, properties, deadline)
+    def _name(self, request: CreateRequest) -> tuple[str, Marker | None]:
+        """A random name, or with an Idempotency-Key one derived from the viewer, the key and
+        the ttl (so every retry of the request names the same room) and the key's marker."""
+        if request.idempotency_key is None:
+            return new_room_name(), None
+        secret = self.secrets.naming_secret()
+        parts = (request.viewer.address, request.idempotency_key)
+        marker = Marker(f"key#{derived_name(secret, 'key', *parts)}", request.ttl)
+        return derived_name(secret, "room", *parts, request.ttl), marker
+
+    def _room(
+        self, key: DailyKey, name: str, properties: dict[str, Any], budget: Budget
+    ) -> tuple[Domain, dict[str, Any]]:
+        domain = self.daily.domain(key, budget)  # known, unless the key has just changed
+        return domain, self.daily.create_room(key.api_key, name, properties, budget)
+
+    def create(self, request: CreateRequest, deadline: Deadline) -> dict[str, Any]:
+        """Create one room for the request's viewer and answer `{name, url, exp, ownerToken}`."""
+        budget = Budget(deadline)
+        key = self.secrets.daily_key()  # not configured: refuse before any quota is spent
+        # The domain (cached per key) is known before quota is spent: a wrong key spends none.
+        key, _ = self._with_rotation(key, lambda k: self.daily.domain(k, budget))
+        name, marker = self._name(request)
+        now = int(time.time())
+        exp = self.quota.spend(request.viewer, marker, now + request.ttl, deadline, now)
+        properties = room_properties(exp, self.settings)
+        key, (domain, room) = self._with_rotation(
+            key, lambda k: self._room(k, name, properties, budget)
         )
-        body = public_room(room, properties["exp"])
+        body = checked_room(room, name, exp, domain.name)
         if self.settings.owner_tokens:
-            try:
-                body["ownerToken"] = self.daily.owner_token(
-                    key, body["name"], body["exp"], deadline
-                )
-            except ApiError as error:
-                logger.warning("Room created without an owner token", extra={"error": error.code})
+            body["ownerToken"] = owner_token(key.api_key, domain.id, name, exp, now)
         return body

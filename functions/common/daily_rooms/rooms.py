@@ -1,52 +1,42 @@
-"""What a new room looks like: its server-chosen name, its Daily properties, its public shape."""
+"""What a new room is: its server-chosen name, its Daily properties, the answer the page gets
+(checked against what was asked for) and the creator's self-signed owner token."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
-import time
 from typing import Any
 
-from daily_rooms.errors import InvalidRequest, UpstreamError
+from daily_rooms.errors import UpstreamError
 from daily_rooms.settings import Settings
+from daily_rooms.telemetry import logger
 
-MAX_BODY_BYTES = 2048
+NAME_BYTES = 16  # 128 bits, 22 URL-safe characters
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def new_room_name() -> str:
     """A random, URL-safe, unguessable name (128 bits from `secrets`), valid for Daily."""
-    return secrets.token_urlsafe(16)
+    return secrets.token_urlsafe(NAME_BYTES)
 
 
-def requested_ttl(body: str | None, settings: Settings) -> int:
-    """The room's lifetime in seconds from the optional JSON body `{"ttl_seconds": n}`."""
-    if body is None or not body.strip():
-        return settings.room_ttl
-    if len(body.encode()) > MAX_BODY_BYTES:
-        raise InvalidRequest(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise InvalidRequest("The request body is not valid JSON.") from None
-    if not isinstance(document, dict):
-        raise InvalidRequest("The request body must be a JSON object.")
-    unknown = sorted(set(document) - {"ttl_seconds"})
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown field(s): {', '.join(unknown)}. Only ttl_seconds is accepted."
-        )
-    ttl = document.get("ttl_seconds", settings.room_ttl)
-    low, high = settings.min_room_ttl, settings.max_room_ttl
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or not low <= ttl <= high:
-        raise InvalidRequest(f"ttl_seconds must be a whole number from {low} to {high}.")
-    return ttl
+def derived_name(secret: bytes, *parts: str | int) -> str:
+    """A name as unguessable as a random one, but the same for the same parts: the first 128
+    bits of HMAC-SHA256 under a server-side secret, URL-safe."""
+    digest = hmac.new(secret, json.dumps(parts).encode(), hashlib.sha256).digest()
+    return _b64url(digest[:NAME_BYTES])
 
 
-def room_properties(ttl: int, settings: Settings, now: float | None = None) -> dict[str, Any]:
-    """The Daily properties of a new room; `exp` is computed per request, in whole seconds."""
-    issued_at = int(time.time() if now is None else now)
+def room_properties(exp: int, settings: Settings) -> dict[str, Any]:
+    """The Daily properties of a new room that ends at `exp` (whole seconds)."""
     return {
-        "exp": issued_at + ttl,
+        "exp": exp,
         "eject_at_room_exp": True,
         "enable_prejoin_ui": True,
         "enable_network_ui": True,
@@ -56,11 +46,32 @@ def room_properties(ttl: int, settings: Settings, now: float | None = None) -> d
     }
 
 
-def public_room(room: dict[str, Any], exp: int) -> dict[str, Any]:
-    """The small shape the page needs, checked rather than passed through."""
-    name, url = room.get("name"), room.get("url")
-    if not isinstance(name, str) or not isinstance(url, str) or not url.startswith("https://"):
-        raise UpstreamError()
+def checked_room(room: dict[str, Any], name: str, exp: int, domain: str) -> dict[str, Any]:
+    """The page's `{name, url, exp}` once Daily's room is exactly the one asked for.
+
+    Anything else (another name, a URL on another host, another `exp`) is logged and refused:
+    neither its URL nor a token for it reaches the page.
+    """
+    url = f"https://{domain}.daily.co/{name}"
     config = room.get("config")
     room_exp = config.get("exp") if isinstance(config, dict) else None
-    return {"name": name, "url": url, "exp": room_exp if isinstance(room_exp, int) else exp}
+    answered = (room.get("name"), room.get("url"), room_exp if type(room_exp) is int else None)
+    if answered != (name, url, exp):
+        logger.error(
+            "Daily answered with another room than the one asked for",
+            extra={"expected": [name, url, exp], "answered": list(answered)},
+        )
+        raise UpstreamError()
+    return {"name": name, "url": url, "exp": exp}
+
+
+def owner_token(api_key: str, domain_id: str, room: str, exp: int, now: int) -> str:
+    """A meeting token, self-signed as Daily documents (HS256 JWT under the API key), that makes
+    its holder owner of this room only, until the room ends."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {"r": room, "o": True, "exp": exp, "iat": now, "d": domain_id}
+    signing_input = ".".join(
+        _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    )
+    signature = hmac.new(api_key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64url(signature)}"

@@ -18,6 +18,11 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def origins(listed: str) -> frozenset[str]:
+    """Comma-separated web origins, compared as browsers send them (no trailing slash)."""
+    return frozenset(o.strip().rstrip("/").lower() for o in listed.split(",") if o.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     daily_api_url: str
@@ -29,14 +34,15 @@ class Settings:
     max_participants: int
     connect_timeout: float
     read_timeout: float
-    daily_deadline: float
+    request_deadline: float
     state_table: str
     viewer_limit: int
+    prefix_limit: int
     viewer_window: int
     daily_cap: int
-    idempotency_ttl: int
     owner_tokens: bool
     origin_verify_secret: str
+    allowed_origins: frozenset[str]
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,12 +58,13 @@ class Settings:
             max_participants=_int("MAX_PARTICIPANTS", 10),
             connect_timeout=_float("DAILY_CONNECT_TIMEOUT_SECONDS", 2.0),
             read_timeout=_float("DAILY_READ_TIMEOUT_SECONDS", 4.0),
-            daily_deadline=_float("DAILY_DEADLINE_SECONDS", 7.0),
+            request_deadline=_float("REQUEST_DEADLINE_SECONDS", 7.0),
             state_table=os.environ.get("STATE_TABLE", "").strip(),
             viewer_limit=_int("VIEWER_ROOM_LIMIT", 5),
+            prefix_limit=_int("IPV6_PREFIX_ROOM_LIMIT", 20),
             viewer_window=_int("VIEWER_WINDOW_SECONDS", 600),
             daily_cap=_int("DAILY_ROOM_CAP", 500),
-            idempotency_ttl=_int("IDEMPOTENCY_TTL_SECONDS", 300),
             owner_tokens=os.environ.get("OWNER_TOKENS", "true").strip().lower() == "true",
             origin_verify_secret=os.environ.get("ORIGIN_VERIFY_SECRET", "").strip(),
+            allowed_origins=origins(os.environ.get("ALLOWED_ORIGINS", "")),
         )

@@ -1,96 +1,146 @@
-"""Secrets Manager values (the Daily API key, the origin-verify value), cached per container."""
+"""The secrets a request needs (Daily key, origin-verify value), read with one Secrets Manager call.
+
+Both secrets are read together with `BatchGetSecretValue` and kept for `max_age` seconds, so a cold
+create makes one Secrets Manager call and a warm one none.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.parameters import GetParameterError, SecretsProvider
-from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from daily_rooms.deadline import DeadlineSpent, bind_to_deadline
 from daily_rooms.errors import NotConfigured, SecretUnavailable
+from daily_rooms.telemetry import logger
 
-logger = Logger(child=True)
-
-_MISSING_CODES = {"ResourceNotFoundException"}
+MISSING = "ResourceNotFoundException"
 EMPTY_RECHECK_SECONDS = 10
-
-
+# One attempt: botocore's retry sleep would not fit the request's deadline; the caller's retry
+# (Retry-After: 5) reads again.
 CLIENT_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"max_attempts": 2, "mode": "standard"}
+    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1, "mode": "standard"}
 )
+_stores: weakref.WeakSet[StoredSecrets] = weakref.WeakSet()
 
 
-def _provider() -> SecretsProvider:
-    """The provider `parameters.get_secret` uses (and `parameters.clear_caches` drops), made on
-    first use with a client on boto3's default session, shared with the handler's other clients:
-    the one Powertools would make opens a session of its own (about 8 MiB and 80 ms cold)."""
-    if "secrets" not in DEFAULT_PROVIDERS:
-        client = boto3.client("secretsmanager", config=CLIENT_CONFIG)
-        DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=client)
-    return DEFAULT_PROVIDERS["secrets"]
+@dataclass(frozen=True)
+class DailyKey:
+    """The Daily key secret: the API key and, when stored with it, its domain (contract 1)."""
+
+    api_key: str
+    domain_id: str = ""
+    domain_name: str = ""
 
 
-def read_secret(secret_id: str, max_age: int, *, refresh: bool = False) -> str | bytes | None:
-    """The secret's value (None if it or its value does not exist); SecretUnavailable else."""
-    try:
-        return _provider().get(secret_id, max_age=max_age, force_fetch=refresh)
-    except GetParameterError as exc:
-        cause = exc.__context__
-        code = cause.response["Error"]["Code"] if isinstance(cause, ClientError) else ""
-        if code in _MISSING_CODES:
-            return None
-        logger.error("Cannot read a secret", extra={"aws_error": code or type(cause).__name__})
-        raise SecretUnavailable(headers={"Retry-After": "5"}) from None
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
-def parse_api_key(value: str | bytes | None) -> str:
-    """Return the key from a secret value: a JSON object's `apiKey`, or the whole string."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
+def parse_daily_key(value: str | None) -> DailyKey:
+    """`{"apiKey", "domainId", "domainName"}` (only apiKey required) or the key as plain text."""
     text = (value or "").strip()
-    if text.startswith("{"):
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return ""
-        key = document.get("apiKey") if isinstance(document, dict) else None
-        return key.strip() if isinstance(key, str) else ""
-    return text
+    if not text.startswith("{"):
+        return DailyKey(text)
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return DailyKey("")
+    if not isinstance(document, dict):
+        return DailyKey("")
+    fields = (document.get(name) for name in ("apiKey", "domainId", "domainName"))
+    return DailyKey(*(_text(field) for field in fields))
 
 
-class ApiKeySource:
-    """Reads the Daily API key from one secret; the value is cached for `max_age` seconds."""
+def clear_caches() -> None:
+    """Forget every cached secret value (local runs call this after changing a secret)."""
+    for store in list(_stores):
+        store.fetched_at = None
 
-    def __init__(self, secret_id: str, max_age: int):
-        self.secret_id = secret_id
+
+class StoredSecrets:
+    """The Daily key secret and, when the origin check is on, the origin-verify secret."""
+
+    def __init__(self, key_secret: str, origin_secret: str, max_age: int):
+        self.key_secret = key_secret
+        self.origin_secret = origin_secret
         self.max_age = max_age
-        self._empty_since: float | None = None
+        self.client = bind_to_deadline(boto3.client("secretsmanager", config=CLIENT_CONFIG))
+        self.values: dict[str, str | None] = {}
+        self.fetched_at: float | None = None
+        _stores.add(self)
 
-    def get(self, *, refresh: bool = False) -> str:
-        """The key; raises NotConfigured when the secret is missing or empty."""
-        if not self.secret_id:
+    def _read(self) -> dict[str, str | None]:
+        """Both values (None for a secret that does not exist); SecretUnavailable on failure."""
+        ids = [secret for secret in (self.key_secret, self.origin_secret) if secret]
+        try:
+            answer = self.client.batch_get_secret_value(SecretIdList=ids)
+        except ClientError as exc:
+            self._unavailable(exc.response["Error"]["Code"])
+        except (BotoCoreError, DeadlineSpent) as exc:
+            self._unavailable(type(exc).__name__)
+        values: dict[str, str | None] = dict.fromkeys(ids)
+        for entry in answer.get("SecretValues", []):
+            for secret in ids:
+                if secret in (entry.get("ARN"), entry.get("Name")):
+                    values[secret] = entry.get("SecretString")
+        for error in answer.get("Errors", []):
+            if error.get("ErrorCode") != MISSING:
+                self._unavailable(str(error.get("ErrorCode")))
+        return values
+
+    @staticmethod
+    def _unavailable(reason: str) -> None:
+        logger.error("Cannot read the secrets", extra={"aws_error": reason})
+        raise SecretUnavailable() from None
+
+    def _current(self, refresh: bool = False) -> dict[str, str | None]:
+        # An empty key is re-read soon, so a key put in after deploy is seen quickly.
+        has_key = bool(parse_daily_key(self.values.get(self.key_secret)).api_key)
+        max_age = self.max_age if has_key else EMPTY_RECHECK_SECONDS
+        stale = self.fetched_at is None or time.monotonic() - self.fetched_at > max_age
+        if refresh or stale:
+            self.values = self._read()
+            self.fetched_at = time.monotonic()
+        return self.values
+
+    def daily_key(self, *, refresh: bool = False) -> DailyKey:
+        """The Daily key; NotConfigured while the secret is missing or holds no key."""
+        if not self.key_secret:
             raise NotConfigured()
-        if self._empty_since is not None:
-            refresh = refresh or time.monotonic() - self._empty_since > EMPTY_RECHECK_SECONDS
-        value = read_secret(self.secret_id, self.max_age, refresh=refresh)
-        key = parse_api_key(value)
-        if not key:
-            # An empty secret is re-read soon, so a key put in after deploy is seen quickly.
-            if refresh or self._empty_since is None:
-                self._empty_since = time.monotonic()
+        key = parse_daily_key(self._current(refresh).get(self.key_secret))
+        if not key.api_key:
             raise NotConfigured()
-        self._empty_since = None
         return key
 
     def is_configured(self) -> bool:
-        """Whether the secret holds a non-empty key (never exposes the key itself)."""
+        """Whether the secret holds a key (never exposes the key itself)."""
         try:
-            self.get()
+            self.daily_key()
         except NotConfigured:
             return False
         return True
+
+    def origin_value(self) -> bytes:
+        """The value CloudFront sends in X-Origin-Verify; SecretUnavailable when it is missing."""
+        value = self._current().get(self.origin_secret)
+        if not value:
+            logger.error("The origin-verify secret is missing")
+            raise SecretUnavailable()
+        return value.encode()
+
+    def naming_secret(self) -> bytes:
+        """A server-side secret for room names derived from Idempotency-Keys.
+
+        The origin-verify value when the origin check is on (it never changes with the Daily key,
+        so a retry after a key rotation still finds its room), else the API key.
+        """
+        if self.origin_secret:
+            return self.origin_value()
+        return self.daily_key().api_key.encode()

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from dataclasses import dataclass
 
-from aws_lambda_powertools import Logger
-
-from daily_rooms.errors import ApiError, SecretUnavailable
-from daily_rooms.stored_secrets import read_secret
-
-logger = Logger(child=True)
+from daily_rooms.errors import Forbidden, InvalidRequest
+from daily_rooms.stored_secrets import StoredSecrets
 
 ORIGIN_HEADER = "x-origin-verify"
 VIEWER_HEADER = "cloudfront-viewer-address"
-
-
-class Forbidden(ApiError):
-    status = 403
-    code = "forbidden"
-    default_message = "Call this API through the site's own address."
 
 
 class OriginCheck:
@@ -29,45 +20,54 @@ class OriginCheck:
     header is then not trusted either.
     """
 
-    def __init__(self, secret_id: str, max_age: int):
-        self.secret_id = secret_id
-        self.max_age = max_age
+    def __init__(self, secrets: StoredSecrets):
+        self.secrets = secrets
 
     @property
     def enabled(self) -> bool:
-        return bool(self.secret_id)
+        return bool(self.secrets.origin_secret)
 
     def require(self, headers: dict[str, str]) -> None:
         """Raise Forbidden unless the request carries the origin-verify value."""
         if not self.enabled:
             return
-        expected = read_secret(self.secret_id, self.max_age)
-        if not expected:
-            logger.error("The origin-verify secret is missing")
-            raise SecretUnavailable()
-        given = headers.get(ORIGIN_HEADER) or ""
-        if isinstance(expected, str):
-            expected = expected.encode()
-        if not hmac.compare_digest(given.encode(), expected):
+        given = (headers.get(ORIGIN_HEADER) or "").encode()
+        if not hmac.compare_digest(given, self.secrets.origin_value()):
             raise Forbidden()
 
 
-def _network(address: str) -> str | None:
-    """An IPv4 address as is; an IPv6 address as its /64, the block one subscriber gets."""
+@dataclass(frozen=True)
+class Viewer:
+    """What the limits count: the address (an IPv6 viewer as its /64) and, for IPv6, its /48."""
+
+    address: str
+    prefix: str | None = None
+
+
+def _viewer(text: str) -> Viewer | None:
     try:
-        ip = ipaddress.ip_address(address.strip().strip("[]"))
+        ip = ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]"))
     except ValueError:
         return None
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.version == 4:
+        return Viewer(str(ip))
+    # A subscriber gets a /64 (often a /56 or /48): one /48 can hold 65,536 "viewers".
+    network = ipaddress.ip_network(f"{ip}/64", strict=False)
+    return Viewer(str(network), str(network.supernet(new_prefix=48)))
 
 
-def viewer_address(headers: dict[str, str], source_ip: str, *, trusted: bool) -> str:
-    """The viewer's address: CloudFront's `ip:port` header when trusted, else the socket's."""
-    if trusted and headers.get(VIEWER_HEADER):
-        host = headers[VIEWER_HEADER].rsplit(":", 1)[0]
-        viewer = _network(host)
-        if viewer:
-            return viewer
-    return _network(source_ip.split("/")[0]) or "unknown"
+def viewer_of(headers: dict[str, str], source_ip: str, *, trusted: bool) -> Viewer:
+    """The viewer: CloudFront's `ip:port` header when the origin check is on, else the socket's.
+
+    Behind CloudFront the socket's address is the edge's, shared by many viewers: a missing or
+    malformed header is refused rather than counted against the edge.
+    """
+    if not trusted:
+        return _viewer(source_ip.split("/")[0]) or Viewer("unknown")
+    host, colon, port = (headers.get(VIEWER_HEADER) or "").strip().rpartition(":")
+    viewer = _viewer(host) if colon and port.isascii() and port.isdigit() else None
+    if viewer is None:
+        raise InvalidRequest("The viewer's address (CloudFront-Viewer-Address) is missing.")
+    return viewer

@@ -1,0 +1,220 @@
+"""Idempotent by construction: with an Idempotency-Key the room's name is derived on the server,
+so a retry after any failure names the same room, and its marker makes a repeat spend no quota."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from daily_rooms.quota import KEY_RETENTION_SECONDS
+from daily_rooms.rooms import derived_name
+from localdev.local_stack import STATE_TABLE
+from tests.integration.common import keyed, set_limits, state_items, verified_claims
+
+
+@pytest.fixture
+def short_timeouts(create_room, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(create_room.module.creator.daily, "timeout", (1.0, 0.5))
+
+
+def test_same_key_twice_makes_one_room_spends_one_quota_and_answers_the_same(
+    fresh_stack, create_room
+):
+    key = str(uuid.uuid4())
+    first = create_room(keyed(key))
+    second = create_room(keyed(key))
+
+    assert first[0] == second[0] == 201
+    assert {k: first[2][k] for k in ("name", "url", "exp")} == {
+        k: second[2][k] for k in ("name", "url", "exp")
+    }
+    for answer in (first, second):
+        assert (
+            verified_claims(fresh_stack, answer[2]["ownerToken"])["room_name"] == first[2]["name"]
+        )
+    assert list(fresh_stack.daily.rooms) == [first[2]["name"]]
+    assert state_items(fresh_stack) == {"key": 1, "viewer": 1, "day": 1}
+
+
+def test_a_repeat_is_answered_even_when_the_quota_is_used_up(fresh_stack, create_room, monkeypatch):
+    set_limits(create_room, monkeypatch, per_viewer=1, per_day=100)
+    key = str(uuid.uuid4())
+    first = create_room(keyed(key))
+
+    assert create_room(keyed(str(uuid.uuid4())))[0] == 429
+    assert create_room(keyed(key))[2]["name"] == first[2]["name"]
+
+
+def test_same_key_from_another_viewer_is_another_request(fresh_stack, create_room):
+    key = str(uuid.uuid4())
+    mine = create_room(keyed(key), viewer="192.0.2.10")
+    theirs = create_room(keyed(key), viewer="192.0.2.11")
+
+    assert mine[2]["name"] != theirs[2]["name"]
+    assert mine[2]["ownerToken"] != theirs[2]["ownerToken"]
+
+
+def test_same_key_with_another_body_is_refused(fresh_stack, create_room):
+    key = str(uuid.uuid4())
+    assert create_room(keyed(key))[0] == 201
+    status, _, body = create_room(keyed(key, '{"ttl_seconds": 900}'))
+
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert "already used" in body["message"]
+    assert len(fresh_stack.daily.rooms) == 1
+
+
+def test_derived_names_are_keyed_by_a_server_side_secret(fresh_stack, create_room):
+    """Not derivable from the client's data alone: HMAC under the origin-verify value."""
+    key = str(uuid.uuid4())
+    name = create_room(keyed(key), viewer="192.0.2.20")[2]["name"]
+
+    assert name == derived_name(fresh_stack.origin_secret.encode(), "room", "192.0.2.20", key, 300)
+
+
+@pytest.mark.parametrize("key", ["short", "has space in it", "ünïcödé-key-123", "k" * 129])
+def test_malformed_idempotency_keys_are_refused(fresh_stack, create_room, key):
+    status, _, body = create_room(keyed(key))
+
+    assert (status, body["error"]) == (400, "invalid_request")
+    assert fresh_stack.daily.calls() == []
+
+
+def lose_answers(create_room, monkeypatch, times: int) -> None:
+    """The next `times` POST /rooms reach Daily, which creates the room, but the answer is lost."""
+    session = create_room.module.creator.daily.session
+    real, left = session.request, [times]
+
+    def losing(method: str, url: str, *args, **kwargs):
+        response = real(method, url, *args, **kwargs)
+        if method == "POST" and url.endswith("/rooms") and left[0]:
+            left[0] -= 1
+            raise requests.ConnectionError("connection reset after the request was sent")
+        return response
+
+    monkeypatch.setattr(session, "request", losing)
+
+
+def every_answer_lost(stack, create_room, monkeypatch) -> None:
+    lose_answers(create_room, monkeypatch, times=3)
+
+
+def daily_500(stack, create_room, monkeypatch) -> None:
+    stack.daily.inject(method="POST", path_prefix="/rooms", status=500, times=3)
+
+
+def daily_timeout(stack, create_room, monkeypatch) -> None:
+    stack.daily.inject(method="POST", path_prefix="/rooms", delay=1.0, times=3)
+
+
+def deadline_spent_after_the_write(stack, create_room, monkeypatch) -> None:
+    events = create_room.module.creator.quota.client.meta.events
+
+    def late(**_) -> None:
+        events.unregister("after-call.dynamodb.TransactWriteItems", late)
+        time.sleep(create_room.module.settings.request_deadline)
+
+    events.register("after-call.dynamodb.TransactWriteItems", late)
+
+
+FAILURES: dict[str, tuple[Callable, int, str]] = {
+    "lost answer": (every_answer_lost, 502, "upstream_error"),
+    "Daily 5xx": (daily_500, 502, "upstream_error"),
+    "Daily timeout": (daily_timeout, 504, "upstream_timeout"),
+    "spent deadline": (deadline_spent_after_the_write, 504, "upstream_timeout"),
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
+def test_a_retry_after_any_failure_gets_the_same_single_room(
+    fresh_stack, create_room, short_timeouts, monkeypatch, failure
+):
+    setup, status, error = failure
+    key = str(uuid.uuid4())
+    setup(fresh_stack, create_room, monkeypatch)
+    failed = create_room(keyed(key))
+    fresh_stack.daily.wait_idle()
+    monkeypatch.undo()
+    retried = create_room(keyed(key))
+    again = create_room(keyed(key))
+
+    assert (failed[0], failed[2]["error"]) == (status, error)
+    assert retried[0] == again[0] == 201
+    assert retried[2]["name"] == again[2]["name"]
+    assert retried[2]["exp"] == again[2]["exp"]
+    assert list(fresh_stack.daily.rooms) == [retried[2]["name"]]
+    assert fresh_stack.daily.rooms[retried[2]["name"]]["config"]["exp"] == retried[2]["exp"]
+    assert state_items(fresh_stack) == {"key": 1, "viewer": 1, "day": 1}
+    assert verified_claims(fresh_stack, again[2]["ownerToken"])["room_name"] == again[2]["name"]
+
+
+def test_a_lost_answer_inside_one_create_is_recovered_by_its_own_retry(
+    fresh_stack, create_room, monkeypatch
+):
+    """POST /rooms created the room but its answer was lost: the next attempt finds it."""
+    lose_answers(create_room, monkeypatch, times=1)
+    status, _, body = create_room(keyed(str(uuid.uuid4())))
+
+    assert status == 201
+    assert list(fresh_stack.daily.rooms) == [body["name"]]
+    posts = fresh_stack.daily.calls(method="POST", path_prefix="/rooms")
+    assert [call.status for call in posts] == [200, 400]  # created, then "already exists"
+
+
+def test_concurrent_repeats_make_one_room(fresh_stack, create_room):
+    key = str(uuid.uuid4())
+    answers: list[tuple] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(create_room(keyed(key)))) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for status, _, _ in answers) == [201] * 4
+    assert len({body["name"] for _, _, body in answers}) == 1
+    assert len(fresh_stack.daily.rooms) == 1
+    assert state_items(fresh_stack) == {"key": 1, "viewer": 1, "day": 1}
+
+
+def at(create_room, monkeypatch, seconds: float) -> None:
+    """Move the function's clock (not the emulator's) `seconds` ahead."""
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + seconds)
+
+
+def test_a_repeat_after_the_room_ended_is_refused_not_made_again(
+    fresh_stack, create_room, monkeypatch
+):
+    key = str(uuid.uuid4())
+    first = create_room(keyed(key, '{"ttl_seconds": 60}'))
+    at(create_room, monkeypatch, 61)
+    status, _, body = create_room(keyed(key, '{"ttl_seconds": 60}'))
+
+    assert first[0] == 201
+    assert (status, body["error"]) == (409, "idempotency_key_expired")
+    assert len(fresh_stack.daily.rooms) == 1
+
+
+def test_a_marker_past_its_expiration_counts_as_gone_even_before_ttl_deletes_it(
+    fresh_stack, create_room, monkeypatch
+):
+    """TTL deletion is lazy: the condition compares `expiration`, so a stale marker (still in the
+    table) lets the key start over: a new room, counted again."""
+    key = str(uuid.uuid4())
+    first = create_room(keyed(key, '{"ttl_seconds": 60}'))
+    fresh_stack.daily.reset()  # Daily has long collected the expired room
+    at(create_room, monkeypatch, 60 + KEY_RETENTION_SECONDS)
+    second = create_room(keyed(key, '{"ttl_seconds": 60}'))
+
+    assert first[0] == second[0] == 201
+    assert second[2]["name"] == first[2]["name"]
+    assert second[2]["exp"] == first[2]["exp"] + 60 + KEY_RETENTION_SECONDS
+    items = fresh_stack.client("dynamodb").scan(TableName=STATE_TABLE)["Items"]
+    assert len([item for item in items if item["id"]["S"].startswith("key#")]) == 1

@@ -1,0 +1,132 @@
+"""One deadline per request: no call starts without time left, and every call's timeouts come
+from what is left, for Daily (requests) and AWS (botocore) alike."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+import requests
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+
+from daily_rooms.daily_client import Budget, DailyClient
+from daily_rooms.deadline import (
+    MIN_CALL_SECONDS,
+    Deadline,
+    DeadlineSpent,
+    bind_to_deadline,
+    request_deadline,
+)
+from daily_rooms.errors import UpstreamError, UpstreamTimeout
+
+
+def test_a_timeout_is_what_is_left_and_never_zero():
+    deadline = Deadline(0.5)
+
+    assert 0.4 < deadline.timeout(2.0) <= 0.5
+    assert deadline.timeout(0.1) == 0.1
+    with pytest.raises(DeadlineSpent):
+        Deadline(MIN_CALL_SECONDS / 2).timeout(2.0)
+    with pytest.raises(DeadlineSpent):
+        Deadline(-3).timeout(2.0)
+
+
+def test_a_wait_is_allowed_only_if_a_call_still_fits_after_it():
+    deadline = Deadline(1.0)
+
+    assert deadline.allows_wait(0.5)
+    assert not deadline.allows_wait(1.0)
+
+
+class FakeSession:
+    """Records what the Daily client would send; answers `status` with an empty JSON object."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.sent: list[tuple[str, str, tuple[float, float]]] = []
+
+    def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        self.sent.append((method, url, kwargs["timeout"]))
+        response = requests.Response()
+        response.status_code, response._content = self.status, b"{}"
+        return response
+
+
+def daily_answering(status: int) -> tuple[DailyClient, FakeSession]:
+    client = DailyClient("http://127.0.0.1:9/v1", connect_timeout=2.0, read_timeout=4.0)
+    client.session = FakeSession(status)  # type: ignore[assignment]
+    return client, client.session
+
+
+def test_a_spent_deadline_never_reaches_requests():
+    client, session = daily_answering(200)
+    with pytest.raises(UpstreamTimeout):
+        client.request("POST", "/rooms", "key", Budget(Deadline(0)), {}, attempts=3)
+
+    assert session.sent == []
+
+
+def test_daily_timeouts_shrink_with_the_deadline():
+    client, session = daily_answering(200)
+    client.request("POST", "/rooms", "key", Budget(Deadline(0.3)), {})
+
+    [(_, _, (connect, read))] = session.sent
+    assert 0 < connect <= read <= 0.3
+
+
+def test_the_call_budget_caps_daily_calls():
+    client, session = daily_answering(500)
+    budget = Budget(Deadline(5), calls=2)
+    with pytest.raises(UpstreamError):
+        client.request("POST", "/rooms", "key", budget, {}, attempts=5)
+
+    assert (len(session.sent), budget.calls) == (2, 0)
+
+
+@pytest.fixture
+def aws_client():
+    """A DynamoDB client whose requests never leave the process: the last before-send handler
+    answers, after recording the read timeout botocore would use."""
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        endpoint_url="http://127.0.0.1:9",
+        config=Config(read_timeout=2, retries={"max_attempts": 1}),
+    )
+    bind_to_deadline(client)
+    seen: list[float | None] = []
+
+    def answer(request, **_) -> AWSResponse:
+        seen.append(request.context.get("read_timeout"))
+        return AWSResponse(request.url, 200, {}, _RawBody(b"{}"))
+
+    client.meta.events.register("before-send", answer)
+    return client, seen
+
+
+class _RawBody:
+    def __init__(self, content: bytes):
+        self.content = content
+
+    def stream(self, **_):
+        yield self.content
+
+
+def test_aws_calls_get_their_read_timeout_from_the_deadline(aws_client):
+    client, seen = aws_client
+    with request_deadline(0.5):
+        client.list_tables()
+    client.list_tables()  # outside any request: the client's own timeouts
+
+    assert 0.4 < seen[0] <= 0.5
+    assert seen[1] is None
+
+
+def test_an_aws_call_is_not_sent_when_the_deadline_is_spent(aws_client):
+    client, seen = aws_client
+    with request_deadline(0), pytest.raises(DeadlineSpent):
+        client.list_tables()
+
+    assert seen == []
