@@ -47,33 +47,41 @@ def judged(label: str, value: float, limit: float) -> Figure:
     return Figure(label, round(value, 3), f"{value:.2f}x", *verdict)
 
 
-def calls_figure(label: str, calls: Calls, target: str, passed: bool) -> Figure:
-    return Figure(label, calls.total, calls.summary, target, passed)
-
-
 def figures_of(calls: Sequence[Calls], cold: dict[str, list[dict]], link: Warm) -> list[Figure]:
     """`calls`: the handler's cold create and two warm ones (both warm ones must pass)."""
     cold_s, cpu, rss = (
         {m: [run[k] for run in runs] for m, runs in cold.items()}
         for k in ("seconds", "cpu", "rss_kib")
     )
-    handler_rss, floor_rss = (statistics.median(rss[m]) / 1024 for m in ("handler", "floor"))
-    warm = link.seconds
+    handler_rss, floor_rss = (
+        round(statistics.median(rss[m]) / 1024, 1) for m in ("handler", "floor")
+    )
+    warm, cold_calls, warm_calls = link.seconds, calls[0], calls[-1]
     figures = [
-        calls_figure(
-            "warm create: external calls", calls[-1], WARM_TARGET, all(map(warm_ok, calls[1:]))
+        Figure(
+            "warm create: external calls",
+            warm_calls.total,
+            warm_calls.summary,
+            WARM_TARGET,
+            all(map(warm_ok, calls[1:])),
         ),
-        calls_figure("cold create: external calls", calls[0], f"<= {COLD_MAX}", cold_ok(calls[0])),
+        Figure(
+            "cold create: external calls",
+            cold_calls.total,
+            cold_calls.summary,
+            f"<= {COLD_MAX}",
+            cold_ok(cold_calls),
+        ),
         ratio("visitor's wait: warm create / bare POST", warm["handler"], warm["post"], WAIT_MAX),
         paired("cold create: handler / floor", cold_s["handler"], cold_s["floor"], COLD_RATIO_MAX),
         Figure(
             "cold create: peak RSS, handler",
-            round(handler_rss, 1),
+            handler_rss,
             f"{handler_rss:.1f} MiB",
             f"<= {RSS_MAX_MIB:g} MiB",
             handler_rss <= RSS_MAX_MIB,
         ),
-        Figure("cold create: peak RSS, floor", round(floor_rss, 1), f"{floor_rss:.1f} MiB"),
+        Figure("cold create: peak RSS, floor", floor_rss, f"{floor_rss:.1f} MiB"),
         timing("cold create: handler", cold_s["handler"]),
         timing("cold create: floor", cold_s["floor"]),
         paired("cold create: CPU time, handler / floor", cpu["handler"], cpu["floor"]),
