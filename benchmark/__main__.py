@@ -115,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, create in zip(("cold", "warm", "warm"), creates, strict=True):
             print(f"  {mode:7} {name}: {create.total} - {create.text()}")
     print(f"\n{table(figures)}\n\ntook {info['seconds']} s; results in {args.json}")
+    if max(load, os.getloadavg()[0]) > (os.cpu_count() or 1):
+        print("the load average exceeded the cores: the cold figures are unreliable; rerun")
     report = {
         **info,
         "figures": [asdict(figure) | {"result": figure.result} for figure in figures],

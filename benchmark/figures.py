@@ -30,19 +30,10 @@ def timing(label: str, seconds: Sequence[float]) -> Figure:
     return Figure(label, value, f"{value:.1f} ms ({low:.0f}-{high:.0f}, n={len(seconds)})")
 
 
-def ratio(label: str, top: Sequence[float], bottom: Sequence[float], limit: float = 0) -> Figure:
-    """median(top) / median(bottom), judged against `limit` when there is one."""
-    return judged(label, statistics.median(top) / statistics.median(bottom), limit)
-
-
 def paired(label: str, top: Sequence[float], bottom: Sequence[float], limit: float = 0) -> Figure:
-    """The median of top[i] / bottom[i]: pairs measured back to back share the machine's load."""
-    pairs = [a / b for a, b in zip(top, bottom, strict=True)]
-    return judged(label, statistics.median(pairs), limit)
-
-
-def judged(label: str, value: float, limit: float) -> Figure:
-    """The ratio as printed (2 decimals) against `limit`, when there is one."""
+    """The median of top[i] / bottom[i] (pairs measured back to back share the machine's load),
+    judged as printed (two decimals) against `limit` when there is one."""
+    value = statistics.median(a / b for a, b in zip(top, bottom, strict=True))
     verdict = (f"<= {limit:g}x", round(value, 2) <= limit) if limit else ("", None)
     return Figure(label, round(value, 3), f"{value:.2f}x", *verdict)
 
@@ -72,7 +63,7 @@ def figures_of(calls: Sequence[Calls], cold: dict[str, list[dict]], link: Warm) 
             f"<= {COLD_MAX}",
             cold_ok(cold_calls),
         ),
-        ratio("visitor's wait: warm create / bare POST", warm["handler"], warm["post"], WAIT_MAX),
+        paired("visitor's wait: warm create / bare POST", warm["handler"], warm["post"], WAIT_MAX),
         paired("cold create: handler / floor", cold_s["handler"], cold_s["floor"], COLD_RATIO_MAX),
         Figure(
             "cold create: peak RSS, handler",
@@ -89,7 +80,7 @@ def figures_of(calls: Sequence[Calls], cold: dict[str, list[dict]], link: Warm) 
     for mode, name in (("handler", "warm create"), ("floor", "warm floor"), ("post", "bare POST")):
         crossed = ", ".join(f"{n:g} {link}" for link, n in link.crossed[mode].items())
         figures.append(timing(f"{name} over the link ({crossed} per create)", warm[mode]))
-    return [*figures, ratio("warm create / floor over the link", warm["handler"], warm["floor"])]
+    return [*figures, paired("warm create / floor over the link", warm["handler"], warm["floor"])]
 
 
 def table(figures: Sequence[Figure]) -> str:

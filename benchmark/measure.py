@@ -22,7 +22,6 @@ CHILD = Path(__file__).with_name("child.py")
 HANDLER = "create_room.handler"  # as the template's Handler, CodeUri and layer ContentUri say
 CODE_DIRS = [str(ROOT / "functions" / "create_room"), str(ROOT / "functions" / "common")]
 PAGE_EVENT = ROOT / "events" / "create_room" / "create.json"
-BLOCK = 10  # warm creates per turn: the processes of one series take turns
 
 
 def pinned(path: Path, prefix: str = "") -> list[str]:
@@ -160,8 +159,9 @@ class Warm:
 def measure_warm(
     bench: Bench, modes: Sequence[str], creates: int, links: dict[str, DelayProxy]
 ) -> Warm:
-    """Warm processes reaching AWS and Daily through `links`, after one untimed (cold) create
-    each, taking turns in blocks of BLOCK creates (the order rotated each round)."""
+    """Warm processes reaching AWS and Daily through `links`: one untimed (cold) create each,
+    then rounds of one create each, back to back (the order rotated), so that the i-th creates
+    of all modes share the machine's load of their moment."""
     env = relinked(bench.env, {link.upstream: link.url for link in links.values()})
     seconds: dict[str, list[float]] = {mode: [] for mode in modes}
     crossed = {mode: Counter[str]() for mode in modes}
@@ -169,13 +169,12 @@ def measure_warm(
     with bench.warm(modes, env) as children:
         for child in children.values():
             child.run(1)
-        while len(seconds[modes[0]]) < creates:
+        for _ in range(creates):
             bench.reset()
             for link in links.values():
                 link.take()
             for mode in order:
-                answer = children[mode].run(min(BLOCK, creates - len(seconds[mode])))
-                seconds[mode] += [wall for wall, _ in answer["times"]]
+                seconds[mode].append(children[mode].run(1)["times"][0][0])
                 for name, link in links.items():
                     crossed[mode][name] += len(link.take())
             order = order[1:] + order[:1]

@@ -21,7 +21,7 @@ from moto.server import ThreadedMotoServer
 
 from benchmark.calls import Calls, cold_ok, daily_kind, warm_ok
 from benchmark.child import AwsCalls, LambdaContext
-from benchmark.figures import paired, ratio
+from benchmark.figures import paired
 from benchmark.measure import CODE_DIRS, HANDLER, Bench, count_calls, relinked
 from benchmark.proxy import DelayProxy
 from localdev import local_stack
@@ -170,8 +170,11 @@ def test_the_verdicts_follow_the_issue_targets() -> None:
     assert before.summary == "5: 3 DynamoDB, 2 Daily, 0 secret, 1 token"
     assert (cold_ok(before), cold_ok(after)) == (False, True)
     assert daily_kind("GET", "/v1/") == "Daily GET /"
-    assert ratio("r", [2.3, 2.5, 2.4], [1.0, 1.1, 0.9], 1.15).passed is False
-    assert ratio("r", [1.1, 1.2, 1.0], [1.0, 1.1, 0.9], 1.15).passed is True
+    assert paired("r", [2.3, 2.5, 2.4], [1.0, 1.1, 0.9], 1.15).passed is False
+    assert paired("r", [1.1, 1.2, 1.0], [1.0, 1.1, 0.9], 1.15).passed is True
+    as_printed = paired("r", [1.16, 1.154], [1.0, 1.0], 1.15)
+    assert (as_printed.text, as_printed.passed) == ("1.16x", False)
+    assert paired("r", [1.154, 1.15], [1.0, 1.0], 1.15).passed is True
     assert paired("r", [2.0, 1.1, 1.0], [1.0, 1.0, 0.5], 1.15).value == 2.0
 
 
