@@ -78,7 +78,7 @@ def figures_of(calls: Sequence[Calls], cold: dict[str, list[dict]], link: Warm) 
         paired("cold create: CPU time, handler / floor", cpu["handler"], cpu["floor"]),
     ]
     for mode, name in (("handler", "warm create"), ("floor", "warm floor"), ("post", "bare POST")):
-        crossed = ", ".join(f"{n:g} {link}" for link, n in link.crossed[mode].items())
+        crossed = ", ".join(f"{n:g} {side}" for side, n in link.crossed[mode].items())
         figures.append(timing(f"{name} over the link ({crossed} per create)", warm[mode]))
     return [*figures, paired("warm create / floor over the link", warm["handler"], warm["floor"])]
 
