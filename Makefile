@@ -57,8 +57,8 @@ integration: install ## fast subset: the handlers and deploy.py against moto and
 fuzz: install ## the property-based tests with 10,000 examples
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests -m fuzz
 
-bench: install ## cold/warm benchmark against a bare-client floor (see BENCHMARKS.md)
-	$(BIN)/python scripts/bench.py
+bench: install ## calls, cold start, memory and the visitor's wait of a create (benchmark/README.md)
+	$(BIN)/python -m benchmark
 
 deploy: install ## build, deploy and publish the site: make deploy ENV=staging
 	$(BIN)/python scripts/deploy.py --env $(ENV)

@@ -1,0 +1,1 @@
+"""`make bench`: the create function measured against the minimal I/O of a create."""
