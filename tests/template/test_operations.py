@@ -11,10 +11,17 @@ import pytest
 
 from tests.template.conftest import ROOT, Render, resources_of_type
 
-SERVICE = [{"Name": "service", "Value": "daily-rooms"}]
+# Powertools' `service` dimension is the stack's name, so two stacks in one account and region
+# (staging and prod) never answer each other's alarms.
+SERVICE = [{"Name": "service", "Value": {"Ref": "AWS::StackName"}}]
 FUNCTIONS = ("CreateRoomFunction", "HealthFunction")
 BOUNDARY_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${PermissionsBoundaryName}"
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z]+)?\}")
+
+
+def test_functions_emit_the_dimension_the_alarms_watch(raw_template: dict[str, Any]) -> None:
+    variables = raw_template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == SERVICE[0]["Value"]
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -160,7 +167,10 @@ def dashboard_widgets(template: dict[str, Any]) -> list[dict[str, Any]]:
     [dashboard] = resources_of_type(template, "AWS::CloudWatch::Dashboard").values()
     body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
     names = set(SUB_NAME.findall(body))
-    assert names <= set(template["Resources"]) | set(template["Parameters"]) | {"AWS::Region"}
+    assert names <= set(template["Resources"]) | set(template["Parameters"]) | {
+        "AWS::Region",
+        "AWS::StackName",
+    }
     return json.loads(SUB_NAME.sub("1", body))["widgets"]
 
 
@@ -184,6 +194,14 @@ def test_dashboard_shows_creates_refusals_errors_durations_and_daily_failures(
         assert 'filter message = "Request answered with an error"' in query  # contract 3
     assert "by `limit`" in widgets["Refusals (429) by limit"]["properties"]["query"]
     assert len(widgets["Alarms"]["properties"]["alarms"]) == 10
+    lines = [
+        line
+        for widget in widgets.values()
+        for line in widget["properties"].get("metrics", [])
+        if line[0] == "DailyRooms"
+    ]
+    assert lines
+    assert all(line[2:4] == ["service", "1"] for line in lines)  # ${AWS::StackName}, replaced
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
