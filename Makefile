@@ -17,11 +17,18 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt functions/common/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+
+# `make dev` installs only what the local run needs; `make install` (and so `make test`) everything.
+$(BIN)/.installed-local: requirements-local.txt functions/common/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-local.txt
 	touch $@
+
+$(BIN)/.installed: requirements-dev.txt requirements-local.txt functions/common/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(BIN)/.installed-local
 
 install: $(BIN)/.installed ## create .venv and install the pinned Python packages
 
@@ -29,8 +36,9 @@ browser: ## install Debian's Chromium and the npm packages the browser tests ser
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -d tests/e2e/node_modules/@daily-co/daily-js || npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
-dev: install ## run the demo on http://127.0.0.1:3000 (offline defaults; set DAILY_API_KEY for real Daily)
-	$(BIN)/python -m localdev
+PORT ?= 3000
+dev: $(BIN)/.installed-local ## run the demo locally, offline (PORT=3000, NO_KEY=1, VERBOSE=1; DAILY_API_KEY=… for real Daily)
+	$(BIN)/python -m localdev --port $(PORT) $(if $(NO_KEY),--no-key) $(if $(VERBOSE),--verbose)
 
 lint: install ## ruff, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check .
