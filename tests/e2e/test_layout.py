@@ -70,6 +70,8 @@ def test_desktop_frame_uses_the_height_it_has(page: Page) -> None:
     frame = box(page, "#frame")
     assert frame["height"] >= 0.6 * DESKTOP["height"]
     assert on_screen(page, "#frame")  # and all of it without scrolling
+    # Down to the bottom of the window, less the page's own bottom margin: no unused band.
+    assert frame["y"] + frame["height"] >= DESKTOP["height"] - 32
     assert frame["width"] >= 0.6 * DESKTOP["width"]
     for selector in ("#leave", "#countdown", "#copy-invite", "#copy-direct"):
         assert on_screen(page, selector), selector
