@@ -19,14 +19,15 @@ help: ## list the targets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# `make dev` installs only what the local run needs; `make install` (and so `make test`) everything.
+# `make dev` installs only what the local run needs, quickly (no pip upgrade; modules are compiled
+# when first imported); `make install`, and so `make test`, installs everything.
 $(BIN)/.installed-local: requirements-local.txt functions/common/requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-local.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements-local.txt
 	touch $@
 
 $(BIN)/.installed: requirements-dev.txt requirements-local.txt functions/common/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(BIN)/.installed-local
 
