@@ -143,7 +143,7 @@ function startCall(room) {
   showNotice("");
   const userName = nameInput.value.trim();
   try {
-    state.call = new Call({ ...room, userName }, endCall);
+    state.call = new Call({ ...room, userName }, { onEnd: endCall, onProblem: (text) => showError(text) });
   } catch (error) {
     showError(`Could not open the call: ${error.message}`, "", { focus: true });
     return;
@@ -159,6 +159,7 @@ function endCall(ending) {
     showError(ending.text, "", { focus: true });
     return;
   }
+  showError("");
   showNotice(ending?.text ?? "");
   (rejoinButton.hidden ? createButton : rejoinButton).focus();
 }

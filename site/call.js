@@ -1,10 +1,12 @@
 // The call view: one Daily Prebuilt frame at a time, the share box and the expiry countdown.
 //
 // Leaving always works. daily-js's destroy() first waits for the frame to confirm leave(), which
-// a frame that never loaded never does (and daily-js gives each of its hosts 25 s to load). So a
-// call that has not joined, or whose leave() does not settle within 2 s, is ended by removing the
-// frame; destroy() then completes at once. A frame that has not loaded after 15 s ends the same
-// way, with an error.
+// a frame that never loaded never does. So a call that has not joined, or whose leave() does not
+// settle within 2 s, is ended by removing the frame; destroy() then completes at once.
+//
+// A slow load is said, not cut short. daily-js gives each of its base domains (daily.co, then
+// dailywebrtc.com and dailywebrtc.net, for networks that block one) 25 s to load before trying the
+// next; the page says after 15 s that the call has not loaded, and ends it when daily-js gives up.
 
 const FRAME_OPTIONS = {
   showLeaveButton: true,
@@ -23,6 +25,8 @@ const ENDINGS = {
     alert: true,
     text: "The call could not be loaded. Check your connection (or any content blocker), then try again.",
   },
+  slow:
+    "The call has not loaded after 15 seconds. Check your connection or content blocker, or leave and try again. Daily keeps trying its other addresses meanwhile.",
   noRoom: { alert: true, text: "This room does not exist, or it has expired." },
   ejected: { alert: true, text: "You were removed from the call." },
 };
@@ -69,14 +73,19 @@ export function inviteLink(roomUrl) {
   return `${location.origin}${location.pathname}?room=${roomUrl}`;
 }
 
-/** Shows a call in the page; `onEnd(ending?)` runs once the frame is gone. */
+/**
+ * Shows a call in the page. `onEnd(ending?)` runs once the frame is gone; `onProblem(text)`
+ * reports a problem while the call is still on (an empty text takes it back).
+ */
 export class Call {
-  constructor({ url, token, exp, userName }, onEnd) {
+  constructor({ url, token, exp, userName }, { onEnd, onProblem }) {
     this.url = url;
     this.exp = exp;
     this.onEnd = onEnd;
+    this.onProblem = onProblem;
     this.ended = false;
     this.expired = false;
+    this.slow = false;
     this.timer = 0;
     this.copyReset = 0;
     const proxyUrl = proxyUrlFor(url);
@@ -88,7 +97,7 @@ export class Call {
     this.frame.on("left-meeting", () => this.end(this.expired ? ENDINGS.expired : undefined));
     this.frame.on("error", (event) => this.end(this.endingFor(event)));
     this.showDetails();
-    this.loadTimer = setTimeout(() => this.end(ENDINGS.loadFailed, { force: true }), LOAD_TIMEOUT_MS);
+    this.loadTimer = setTimeout(() => this.slowLoad(), LOAD_TIMEOUT_MS);
     const joinOptions = { url, ...(token && { token }), ...(userName && { userName }) };
     // A failed join also arrives as an "error" event, handled above.
     this.frame.join(joinOptions).catch(() => {});
@@ -98,6 +107,7 @@ export class Call {
     const type = event?.error?.type;
     if (this.expired || type === "exp-room") return ENDINGS.expired;
     if (type === "no-room") return ENDINGS.noRoom;
+    if (type === "connection-error") return ENDINGS.loadFailed;
     if (type === "ejected") return ENDINGS.ejected;
     return { alert: true, text: `The call ended: ${event?.errorMsg || "unknown error"}` };
   }
@@ -127,8 +137,15 @@ export class Call {
 
   loaded() {
     clearTimeout(this.loadTimer);
+    if (this.slow) this.onProblem("");
     $("frame").classList.remove("is-loading");
     $("frame-status").textContent = "";
+  }
+
+  slowLoad() {
+    this.slow = true;
+    $("frame-status").textContent = "Still trying to connect…";
+    this.onProblem(ENDINGS.slow);
   }
 
   tick() {
