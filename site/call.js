@@ -26,7 +26,7 @@ const ENDINGS = {
     text: "The call could not be loaded. Check your connection (or any content blocker), then try again.",
   },
   slow:
-    "The call has not loaded after 15 seconds. Check your connection or content blocker, or leave and try again. Daily keeps trying its other addresses meanwhile.",
+    "The call has not loaded after 15 seconds. Check your connection, or leave and try again; Daily keeps trying meanwhile.",
   noRoom: { alert: true, text: "This room does not exist, or it has expired." },
   ejected: { alert: true, text: "You were removed from the call." },
 };
