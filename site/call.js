@@ -13,8 +13,8 @@ const FRAME_OPTIONS = {
   showFullscreenButton: true,
   iframeStyle: { width: "100%", height: "100%", border: "0", borderRadius: "12px" },
 };
-export const LOAD_TIMEOUT_MS = 15000;
-export const LEAVE_TIMEOUT_MS = 2000;
+const LOAD_TIMEOUT_MS = 15000;
+const LEAVE_TIMEOUT_MS = 2000;
 const COPIED_FOR_MS = 2000;
 
 const ENDINGS = {
@@ -69,7 +69,7 @@ function resetCopyButtons() {
 }
 
 /** The link to this page that opens `roomUrl` ready to join. */
-export function inviteLink(roomUrl) {
+function inviteLink(roomUrl) {
   return `${location.origin}${location.pathname}?room=${roomUrl}`;
 }
 

@@ -11,7 +11,7 @@ const ROOM_NAME = /^[A-Za-z0-9_-]+$/;
 // scheme://, then host, path, ?query and #fragment; every part but the host optional.
 const PARTS = /^(?:([a-z][a-z0-9+.-]*):\/\/)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i;
 
-export const MESSAGES = {
+const MESSAGES = {
   scheme: "Room links start with https:// (other schemes, such as http://, are not used by Daily).",
   host: `That is not a Daily room link: its address must end in .daily.co, as in ${EXAMPLE}.`,
   room: `The link has no room name: add it after the last slash, as in ${EXAMPLE}.`,
