@@ -17,11 +17,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.txt functions/common/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# `make dev` installs only what the local run needs, quickly (no pip upgrade; modules are compiled
+# when first imported); `make install`, and so `make test`, installs everything.
+$(BIN)/.installed-local: requirements-local.txt functions/common/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-compile -r requirements-local.txt
+	touch $@
+
+$(BIN)/.installed: requirements-dev.txt requirements-local.txt functions/common/requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $@
+	touch $@ $(BIN)/.installed-local
 
 install: $(BIN)/.installed ## create .venv and install the pinned Python packages
 
@@ -29,8 +37,9 @@ browser: ## install Debian's Chromium and the npm packages the browser tests ser
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@test -d tests/e2e/node_modules/@daily-co/daily-js || npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
-dev: install ## run the demo on http://127.0.0.1:3000 (offline defaults; set DAILY_API_KEY for real Daily)
-	$(BIN)/python -m localdev
+PORT ?= 3000
+dev: $(BIN)/.installed-local ## run the demo locally, offline (PORT=3000, NO_KEY=1, VERBOSE=1; DAILY_API_KEY=… for real Daily)
+	$(BIN)/python -m localdev --port $(PORT) $(if $(NO_KEY),--no-key) $(if $(VERBOSE),--verbose)
 
 stack: install ## moto + Daily emulator for `sam local invoke` (writes events/env.local.json; see README)
 	$(BIN)/python -m localdev.stack

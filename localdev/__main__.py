@@ -1,6 +1,7 @@
-"""`python -m localdev [--host H] [--port N]`: the demo on http://127.0.0.1:3000 (see server.py).
+"""`python -m localdev [--host H] [--port N] [--no-key] [--verbose]`: the demo on http://127.0.0.1:3000.
 
-Offline by default (moto + the Daily emulator); with DAILY_API_KEY set, rooms are real Daily rooms.
+Offline by default (moto, the Daily emulator and a local stand-in for Daily Prebuilt); with
+DAILY_API_KEY set, rooms are real Daily rooms. See server.py.
 """
 
 from __future__ import annotations
@@ -21,14 +22,28 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=3000, help="port to listen on (3000)")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--no-key",
+        action="store_true",
+        help="offline, with no Daily key in the secret: the page shows its setup banner",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print the functions' JSON logs and metrics, and every static file served",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        server = DevServer(args.host, args.port)
+        server = DevServer(args.host, args.port, verbose=args.verbose)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             print(
@@ -41,12 +56,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     stack = None
     try:
-        stack = start_local_stack(daily_api_key=os.environ.get("DAILY_API_KEY") or None)
+        server.hide_function_output()
+        real_key = None if args.no_key else os.environ.get("DAILY_API_KEY") or None
+        stack = start_local_stack(daily_api_key=real_key)
+        if args.no_key:
+            stack.set_configured(False)
         server.use_stack(stack)
         print(f"Demo running at {server.url}")
         print(f"Mode: {stack.mode}")
-        if stack.daily is not None:
-            print("(Emulated rooms cannot host a real call; set DAILY_API_KEY to use Daily.)")
+        if args.no_key:
+            print("No Daily key in the secret (--no-key): room creation is off, joining works.")
+        elif stack.daily is not None:
+            print("Calls open a local stand-in for Daily Prebuilt; DAILY_API_KEY gives real ones.")
         print("Press Ctrl-C to stop.", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,8 +1,13 @@
 """The `make dev` server: serves site/ and runs /api/* through the real Lambda handlers in-process.
 
 Each /api request becomes an HttpApi payload v2 event, with the headers CloudFront adds in
-production, and goes to the same `handler(event, context)` functions that Lambda runs. Static
-files get the production security headers (the same strict CSP), so the page is tested as served.
+production, and goes to the same `handler(event, context)` functions that Lambda runs. Every
+answer gets the production security headers, read from template.yaml (security_headers.py), so
+the page is tested as served. Offline (Daily emulator) it also stands in for Daily Prebuilt under
+/__daily__/ (offline_call.py), and only then does its CSP add `frame-src 'self'` for that frame.
+
+Each API request is logged as one line (method, path, status, time, request id); the functions'
+own output (JSON logs, metrics) is shown only when the server is verbose.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from localdev.local_stack import LambdaContext, LocalStack
+from localdev.offline_call import PROXY_PATH, OfflineCall
+from localdev.security_headers import add_source, template_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = ROOT / "site"
@@ -44,23 +51,6 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
-}
-
-# The headers CloudFront's response-headers policy adds in template.yaml (CSP kept identical).
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self' https://unpkg.com; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; frame-src https://*.daily.co; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": (
-        'camera=(self "https://*.daily.co"), microphone=(self "https://*.daily.co"), '
-        'display-capture=(self "https://*.daily.co"), fullscreen=(self "https://*.daily.co")'
-    ),
 }
 
 
@@ -133,17 +123,50 @@ def http_api_event(
     return event
 
 
+class FunctionOutput:
+    """Stands in for sys.stdout: drops what the functions print while they run, unless verbose.
+
+    Powertools writes JSON log lines and EMF metrics to stdout, as Lambda expects. Installed
+    before the handlers are imported (their loggers keep the stream they find), it lets the dev
+    server print one line per request instead, with `--verbose` bringing the functions' back.
+    """
+
+    def __init__(self, stream: TextIO, *, verbose: bool):
+        self.stream = stream
+        self.verbose = verbose
+        self.running = threading.local()
+
+    def write(self, text: str) -> int:
+        if self.verbose or not getattr(self.running, "function", False):
+            return self.stream.write(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 class DevServer(ThreadingHTTPServer):
-    """Serves `site_dir` and, once `use_stack` has run, the API."""
+    """Serves `site_dir` and, once `use_stack` has run, the API (and the offline call)."""
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, site_dir: Path = SITE_DIR, *, quiet: bool = False):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        site_dir: Path = SITE_DIR,
+        *,
+        quiet: bool = False,
+        verbose: bool = False,
+    ):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.site_dir = site_dir.resolve()
         self.quiet = quiet
+        self.verbose = verbose
         self.stack: LocalStack | None = None
+        self.offline: OfflineCall | None = None
         self.handlers: dict[str, ModuleType] = {}
+        self.output: FunctionOutput | None = None
         # One invocation at a time per function, like one warm Lambda container.
         self.locks = {path: threading.Lock() for path in ROUTES}
         super().__init__((host, port), DevRequestHandler)
@@ -154,9 +177,24 @@ class DevServer(ThreadingHTTPServer):
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
 
+    @property
+    def security_headers(self) -> dict[str, str]:
+        """Production's headers; offline, the CSP also lets the page frame the stand-in."""
+        headers = dict(template_headers())
+        if self.offline is not None:
+            csp = headers["Content-Security-Policy"]
+            headers["Content-Security-Policy"] = add_source(csp, "frame-src", "'self'")
+        return headers
+
     def use_stack(self, stack: LocalStack) -> None:
         self.stack = stack
+        self.offline = OfflineCall(stack.daily) if stack.daily is not None else None
         self.handlers = load_handlers()
+
+    def hide_function_output(self) -> None:
+        """Route stdout through FunctionOutput (call before use_stack; the CLI does)."""
+        self.output = FunctionOutput(sys.stdout, verbose=self.verbose)
+        sys.stdout = self.output
 
     def invoke(self, path: str, event: dict[str, Any]) -> dict[str, Any]:
         """Run one handler as Lambda would, behind CloudFront."""
@@ -166,7 +204,18 @@ class DevServer(ThreadingHTTPServer):
         event["headers"].update(self.stack.cdn_headers(viewer_ip))
         module = self.handlers[path]
         with self.locks[path]:
-            return module.handler(event, LambdaContext(function_name=module.__name__))
+            if self.output is not None:
+                self.output.running.function = True
+            try:
+                return module.handler(event, LambdaContext(function_name=module.__name__))
+            finally:
+                if self.output is not None:
+                    self.output.running.function = False
+
+    def log(self, line: str) -> None:
+        """One line of the server's own log (stderr), unless quiet."""
+        if not self.quiet:
+            sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
 
 
 class DevRequestHandler(BaseHTTPRequestHandler):
@@ -183,12 +232,16 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path.startswith("/api/") or path == "/api":
             self._api(path)
-        elif self.command in ("GET", "HEAD"):
-            self._static(path)
-        else:
+        elif self.command not in ("GET", "HEAD"):
             self._send(405, {"Allow": "GET, HEAD", "Content-Type": "text/plain"}, b"Use GET.\n")
+        elif self.server.offline is not None and path.startswith(PROXY_PATH + "/"):
+            answer = self.server.offline.answer(path)
+            self._send(answer.status, answer.headers, answer.body)
+        else:
+            self._static(path)
 
     def _api(self, path: str) -> None:
+        started = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self.close_connection = True
@@ -206,18 +259,31 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             self.client_address[0],
             f"ANY {path}",
         )
+        request_id = event["requestContext"]["requestId"]
         try:
             result = self.server.invoke(path, event)
         except Exception:
             # What API Gateway answers when a function crashes; the traceback is for the developer.
             traceback.print_exc()
             self._send_json(500, "internal_error", "The function failed; see the dev server log.")
+            self._log_api(path, 500, started, request_id, "internal_error")
             return
         raw = result.get("body") or ""
         payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
-        headers = {**SECURITY_HEADERS, **(result.get("headers") or {})}
+        headers = {**self.server.security_headers, **(result.get("headers") or {})}
         cookies = result.get("cookies") or []
-        self._send(int(result.get("statusCode", 200)), headers, payload, cookies)
+        status = int(result.get("statusCode", 200))
+        self._send(status, headers, payload, cookies)
+        self._log_api(path, status, started, request_id, _error_code(payload, status))
+
+    def _log_api(
+        self, path: str, status: int, started: float, request_id: str, error: str | None
+    ) -> None:
+        millis = (time.monotonic() - started) * 1000
+        code = f" {error}" if error else ""
+        self.server.log(
+            f"{self.command} {path} {status}{code} {millis:.0f} ms request {request_id}"
+        )
 
     def _static(self, path: str) -> None:
         relative = unquote(path).lstrip("/") or "index.html"
@@ -226,12 +292,19 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             self._send(404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not found.\n")
             return
         content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
-        headers = {**SECURITY_HEADERS, "Content-Type": content_type, "Cache-Control": "no-cache"}
-        self._send(200, headers, file.read_bytes())
+        headers = {
+            **self.server.security_headers,
+            "Content-Type": content_type,
+            "Cache-Control": "no-cache",
+        }
+        body = file.read_bytes()
+        if file.name == "index.html" and self.server.offline is not None:
+            body = body.replace(b"</head>", self.server.offline.meta_tag() + b"</head>", 1)
+        self._send(200, headers, body)
 
     def _send_json(self, status: int, code: str, message: str) -> None:
         body = {"error": code, "message": message, "requestId": str(uuid.uuid4())}
-        headers = {**SECURITY_HEADERS, "Content-Type": "application/json"}
+        headers = {**self.server.security_headers, "Content-Type": "application/json"}
         self._send(status, headers, json.dumps(body).encode())
 
     def _send(
@@ -248,15 +321,30 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Static files and the stand-in are logged only when verbose; the API always is."""
+        if self.server.verbose and not urlsplit(self.path).path.startswith("/api"):
+            self.server.log(f"{self.command} {self.path} {code}")
+
     def log_message(self, format: str, *args: Any) -> None:
-        if not self.server.quiet:
-            stamp = time.strftime("%H:%M:%S")
-            sys.stderr.write(f"{stamp} {self.address_string()} {format % args}\n")
+        self.server.log(format % args)
 
 
-def serve(host: str, port: int, stack: LocalStack, *, quiet: bool = False) -> DevServer:
+def _error_code(payload: bytes, status: int) -> str | None:
+    """The stable `error` code of an error answer, for the log line."""
+    if status < 400:
+        return None
+    try:
+        return str(json.loads(payload)["error"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def serve(
+    host: str, port: int, stack: LocalStack, *, quiet: bool = False, verbose: bool = False
+) -> DevServer:
     """Start the dev server in a background thread; stop it with shutdown() and server_close()."""
-    server = DevServer(host, port, quiet=quiet)
+    server = DevServer(host, port, quiet=quiet, verbose=verbose)
     server.use_stack(stack)
     threading.Thread(target=server.serve_forever, name="localdev", daemon=True).start()
     return server

@@ -1,11 +1,12 @@
 // The page's two API calls. Relative URLs: the API is served from the page's own origin.
 
-/** An API failure with the message to show the user. */
+/** An API failure with the message to show the user (and how long to wait, when the API says). */
 export class ApiError extends Error {
-  constructor(message, { code = "network", requestId = "" } = {}) {
+  constructor(message, { code = "network", requestId = "", retryAfter = null } = {}) {
     super(message);
     this.code = code;
     this.requestId = requestId;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -19,6 +20,12 @@ function uuid4() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** Retry-After in whole seconds (this API only sends delta-seconds), or null. */
+function retryAfterSeconds(response) {
+  const value = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+  return Number.isInteger(value) && value >= 0 ? value : null;
+}
+
 async function request(path, init) {
   let response;
   try {
@@ -29,18 +36,22 @@ async function request(path, init) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const message = body?.message || `The server answered with an error (HTTP ${response.status}). Please try again.`;
-    throw new ApiError(message, { code: body?.error || "http_error", requestId: body?.requestId || "" });
+    throw new ApiError(message, {
+      code: body?.error || "http_error",
+      requestId: body?.requestId || "",
+      retryAfter: retryAfterSeconds(response),
+    });
   }
   if (!body) throw new ApiError("The server sent an answer this page cannot read. Please try again.", { code: "bad_response" });
   return body;
 }
 
-/** Create a room: resolves to {name, url, exp, ownerToken?}. */
-export async function createRoom() {
+/** Create a room living `ttlSeconds` (the server's default when null): {name, url, exp, ownerToken?}. */
+export async function createRoom(ttlSeconds = null) {
   const room = await request("/api/rooms", {
     method: "POST",
     headers: { "Content-Type": "application/json", "Idempotency-Key": uuid4() },
-    body: "{}",
+    body: JSON.stringify(ttlSeconds === null ? {} : { ttl_seconds: ttlSeconds }),
   });
   if (typeof room.url !== "string" || !Number.isInteger(room.exp)) {
     throw new ApiError("The server sent a room this page cannot open. Please try again.", { code: "bad_response" });
@@ -48,12 +59,16 @@ export async function createRoom() {
   return room;
 }
 
-/** Whether the server has its Daily API key; null when that cannot be told. */
-export async function isConfigured() {
+/** {configured, ttl}: whether the server has its Daily key (null: cannot tell) and the lifetimes
+ * it accepts, {min, max, default} in seconds (null when it does not say). */
+export async function health() {
   try {
-    const health = await request("/api/health", { method: "GET", headers: {} });
-    return typeof health.configured === "boolean" ? health.configured : null;
+    const answer = await request("/api/health", { method: "GET", headers: {} });
+    const configured = typeof answer.configured === "boolean" ? answer.configured : null;
+    const { min, max, default: fallback } = answer.ttl ?? {};
+    const valid = [min, max, fallback].every(Number.isInteger) && min <= fallback && fallback <= max;
+    return { configured, ttl: valid ? { min, max, default: fallback } : null };
   } catch {
-    return null;
+    return { configured: null, ttl: null };
   }
 }

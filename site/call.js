@@ -1,51 +1,133 @@
 // The call view: one Daily Prebuilt frame at a time, the share box and the expiry countdown.
+//
+// Leaving always works. daily-js's destroy() first waits for the frame to confirm leave(), which
+// a frame that never loaded never does. So a call that has not joined, or whose leave() does not
+// settle within 2 s, is ended by removing the frame; destroy() then completes at once.
+//
+// A slow load is said, not cut short. daily-js gives each of its base domains (daily.co, then
+// dailywebrtc.com and dailywebrtc.net, for networks that block one) 25 s to load before trying the
+// next; the page says after 15 s that the call has not loaded, and ends it when daily-js gives up.
 
 const FRAME_OPTIONS = {
   showLeaveButton: true,
   showFullscreenButton: true,
   iframeStyle: { width: "100%", height: "100%", border: "0", borderRadius: "12px" },
 };
+const LOAD_TIMEOUT_MS = 15000;
+const LEAVE_TIMEOUT_MS = 2000;
 const COPIED_FOR_MS = 2000;
-const EXPIRED_MESSAGE = "The room expired, so the call ended. Create a new room to keep talking.";
+
+const ENDINGS = {
+  expired: { text: "The room expired, so the call ended. Create a new room to keep talking." },
+  leftEarly: { text: "You left the room before the call had connected." },
+  stuck: { text: "The call did not respond, so this page closed it." },
+  loadFailed: {
+    alert: true,
+    text: "The call could not be loaded. Check your connection (or any content blocker), then try again.",
+  },
+  slow:
+    "The call has not loaded after 15 seconds. Check your connection, or leave and try again; Daily keeps trying meanwhile.",
+  noRoom: { alert: true, text: "This room does not exist, or it has expired." },
+  ejected: { alert: true, text: "You were removed from the call." },
+};
 
 const $ = (id) => document.getElementById(id);
 
 /** m:ss for a number of whole seconds. */
-function formatRemaining(seconds) {
+export function formatRemaining(seconds) {
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
-/** Shows a call in the page; `onEnd(message?)` runs once the frame is destroyed. */
+/** Whole seconds until `exp` (unix seconds), never below 0. */
+export function secondsLeft(exp) {
+  return Math.max(0, Math.round(exp - Date.now() / 1000));
+}
+
+/** Resolves true if `promise` settles within `ms`, false otherwise. */
+function settlesWithin(promise, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => resolve(true),
+      () => resolve(true),
+    ).finally(() => clearTimeout(timer));
+  });
+}
+
+/**
+ * Daily's `dailyConfig.proxyUrl` for a room, when the server asked for one in a
+ * <meta name="daily-proxy-url"> (only `make dev` does, offline, for its emulator's rooms).
+ */
+function proxyUrlFor(roomUrl) {
+  const meta = document.querySelector('meta[name="daily-proxy-url"]');
+  const hosts = meta?.dataset.roomHosts?.split(" ") ?? [];
+  return hosts.includes(new URL(roomUrl).host) ? new URL(meta.content, location.href).href : null;
+}
+
+function resetCopyButtons() {
+  for (const button of document.querySelectorAll("[data-copies]")) button.textContent = button.dataset.label;
+}
+
+/** The link to this page that opens `roomUrl` ready to join. */
+function inviteLink(roomUrl) {
+  return `${location.origin}${location.pathname}?room=${roomUrl}`;
+}
+
+/**
+ * Shows a call in the page. `onEnd(ending?)` runs once the frame is gone; `onProblem(text)`
+ * reports a problem while the call is still on (an empty text takes it back).
+ */
 export class Call {
-  constructor({ url, token, exp }, onEnd) {
+  constructor({ url, token, exp, userName }, { onEnd, onProblem }) {
     this.url = url;
     this.exp = exp;
     this.onEnd = onEnd;
+    this.onProblem = onProblem;
     this.ended = false;
     this.expired = false;
+    this.slow = false;
     this.timer = 0;
     this.copyReset = 0;
-    this.frame = window.Daily.createFrame($("frame"), FRAME_OPTIONS);
+    const proxyUrl = proxyUrlFor(url);
+    const options = proxyUrl ? { ...FRAME_OPTIONS, dailyConfig: { proxyUrl } } : FRAME_OPTIONS;
+    this.frame = window.Daily.createFrame($("frame"), options);
     this.frame.iframe().title = "Daily video call";
+    this.frame.on("loaded", () => this.loaded());
     // Daily ejects everyone when the room expires; say so back on the home view.
-    this.frame.on("left-meeting", () => this.end(this.expired ? EXPIRED_MESSAGE : undefined));
-    this.frame.on("error", (event) => this.end(`The call ended: ${event?.errorMsg || "unknown error"}`));
+    this.frame.on("left-meeting", () => this.end(this.expired ? ENDINGS.expired : undefined));
+    this.frame.on("error", (event) => this.end(this.endingFor(event)));
     this.showDetails();
+    this.loadTimer = setTimeout(() => this.slowLoad(), LOAD_TIMEOUT_MS);
+    const joinOptions = { url, ...(token && { token }), ...(userName && { userName }) };
     // A failed join also arrives as an "error" event, handled above.
-    this.frame.join(token ? { url, token } : { url }).catch(() => {});
+    this.frame.join(joinOptions).catch(() => {});
+  }
+
+  endingFor(event) {
+    const type = event?.error?.type;
+    if (this.expired || type === "exp-room") return ENDINGS.expired;
+    if (type === "no-room") return ENDINGS.noRoom;
+    if (type === "connection-error") return ENDINGS.loadFailed;
+    if (type === "ejected") return ENDINGS.ejected;
+    return { alert: true, text: `The call ended: ${event?.errorMsg || "unknown error"}` };
   }
 
   showDetails() {
+    $("frame").classList.add("is-loading");
+    $("frame-status").textContent = "Connecting to the room…";
     $("room-name").textContent = new URL(this.url).pathname.slice(1);
     $("share-url").value = this.url;
-    $("copy").disabled = false;
-    $("copy").textContent = "Copy room URL";
-    $("copy").onclick = () => this.copy();
+    $("invite-url").value = inviteLink(this.url);
+    for (const button of document.querySelectorAll("[data-copies]")) {
+      const input = $(button.dataset.copies);
+      button.onclick = () => this.copy(input, input.id === "invite-url" ? "Invite link" : "Daily link");
+    }
+    resetCopyButtons();
     $("leave").disabled = false;
     $("leave").onclick = () => this.leave();
     $("expiry").hidden = !this.exp;
     $("expiry").classList.remove("is-expired");
-    $("expiry-label").textContent = "Room expires in";
+    $("expiry-label").textContent = "Expires in";
     $("expired-note").textContent = "";
     if (this.exp) {
       this.tick();
@@ -53,8 +135,21 @@ export class Call {
     }
   }
 
+  loaded() {
+    clearTimeout(this.loadTimer);
+    if (this.slow) this.onProblem("");
+    $("frame").classList.remove("is-loading");
+    $("frame-status").textContent = "";
+  }
+
+  slowLoad() {
+    this.slow = true;
+    $("frame-status").textContent = "Still trying to connect…";
+    this.onProblem(ENDINGS.slow);
+  }
+
   tick() {
-    const left = Math.max(0, Math.round(this.exp - Date.now() / 1000));
+    const left = secondsLeft(this.exp);
     $("countdown").textContent = formatRemaining(left);
     if (left > 0) return;
     this.expired = true;
@@ -62,44 +157,60 @@ export class Call {
     $("expiry").classList.add("is-expired");
     $("expiry-label").textContent = "Room expired";
     $("expired-note").textContent =
-      "This room has expired and its link no longer works. Daily ends the call for everyone; create a new room to keep talking.";
-    $("copy").disabled = true;
+      "This room has expired and its links no longer work. Daily ends the call for everyone; create a new room to keep talking.";
   }
 
-  async copy() {
-    const input = $("share-url");
+  /** Copy a link; the button(s) say "Copied!" for a moment and a status line says what. */
+  async copy(input, what) {
     let copied = false;
     try {
-      await navigator.clipboard.writeText(this.url);
+      await navigator.clipboard.writeText(input.value);
       copied = true;
     } catch {
       input.select();
       copied = document.execCommand("copy");
     }
-    $("copy").textContent = copied ? "Copied!" : "Copy room URL";
+    resetCopyButtons();
     $("copy-status").textContent = copied
-      ? "Room URL copied to the clipboard."
+      ? `${what} copied to the clipboard.`
       : "Could not copy: the link is selected, press Ctrl+C or ⌘C.";
+    if (copied) {
+      for (const button of document.querySelectorAll(`[data-copies="${input.id}"]`)) button.textContent = "Copied!";
+    }
     clearTimeout(this.copyReset);
     this.copyReset = setTimeout(() => {
-      $("copy").textContent = "Copy room URL";
       $("copy-status").textContent = "";
+      resetCopyButtons();
     }, COPIED_FOR_MS);
   }
 
-  /** Ask Daily to leave; the frame's "left-meeting" event then ends the call. */
-  leave() {
+  /** Leave through Daily when joined; otherwise, or if Daily does not answer in time, close. */
+  async leave() {
     $("leave").disabled = true;
-    this.frame.leave().catch(() => this.end());
+    if (this.frame.meetingState() !== "joined-meeting") {
+      this.end(ENDINGS.leftEarly, { force: true });
+    } else if (await settlesWithin(this.frame.leave(), LEAVE_TIMEOUT_MS)) {
+      this.end(this.expired ? ENDINGS.expired : undefined);
+    } else {
+      this.end(ENDINGS.stuck, { force: true });
+    }
   }
 
   /** Destroy this call's frame (only once), then hand back to the page. */
-  async end(message) {
+  async end(ending, { force = false } = {}) {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.loadTimer);
     clearInterval(this.timer);
     clearTimeout(this.copyReset);
-    await this.frame.destroy();
-    this.onEnd(message);
+    // Without its frame, daily-js's leave() fails at once and destroy() goes on.
+    if (force) this.frame.iframe()?.remove();
+    if (!(await settlesWithin(this.frame.destroy(), LEAVE_TIMEOUT_MS))) {
+      this.frame.iframe()?.remove();
+      await settlesWithin(this.frame.destroy(), LEAVE_TIMEOUT_MS);
+    }
+    $("frame").classList.remove("is-loading");
+    $("frame-status").textContent = "";
+    this.onEnd(ending);
   }
 }

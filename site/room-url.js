@@ -1,16 +1,43 @@
-// Which room links the join form accepts. Kept identical to the input's `pattern` attribute.
+// Which room links the join form accepts, and what to say about the ones it does not.
 //
-// Accepted: https://<team>.daily.co/<room>, an optional trailing slash, and the same without the
-// scheme (it is always https). Rejected: other schemes, other hosts, nested paths, query strings
-// and fragments. Hyphens inside the brackets are escaped, so the pattern also compiles under the
-// `v` flag browsers now use for `pattern` (the original demo's did not, so it accepted anything).
-export const ROOM_URL_PATTERN = String.raw`(https://)?[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.daily\.co/[A-Za-z0-9_\-]+/?`;
+// Accepted: https://<team>.daily.co/<room>, with an optional trailing slash, surrounding spaces,
+// any case in the scheme and host (the host is lowered), and without the scheme (it is always
+// https). Each refusal has its own message: another scheme, another host, no room, an extra
+// path, a query (such as ?t= tokens) or a fragment.
 
-const ROOM_URL = new RegExp(`^(?:${ROOM_URL_PATTERN})$`, "u");
+const EXAMPLE = "https://your-team.daily.co/room-name";
+const TEAM_HOST = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.daily\.co$/;
+const ROOM_NAME = /^[A-Za-z0-9_-]+$/;
+// scheme://, then host, path, ?query and #fragment; every part but the host optional.
+const PARTS = /^(?:([a-z][a-z0-9+.-]*):\/\/)?([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i;
 
-/** The canonical https room URL for `text`, or null when it is not a Daily room link. */
-export function roomUrlFrom(text) {
-  if (!ROOM_URL.test(text)) return null;
-  const url = new URL(text.startsWith("https://") ? text : `https://${text}`);
-  return `${url.origin}${url.pathname.replace(/\/$/, "")}`;
+const MESSAGES = {
+  scheme: "Room links start with https:// (other schemes, such as http://, are not used by Daily).",
+  host: `That is not a Daily room link: its address must end in .daily.co, as in ${EXAMPLE}.`,
+  room: `The link has no room name: add it after the last slash, as in ${EXAMPLE}.`,
+  name: "Room names use only letters, digits, - and _.",
+  path: "Remove the extra path after the room name: a room link has one part after daily.co/.",
+  query: "Remove everything from the ? on: a room link has no query (and needs no token).",
+  fragment: "Remove everything from the # on: a room link has no fragment.",
+};
+
+/**
+ * Check what was typed or pasted: {url} (canonical https URL) or {problem, message}.
+ * An empty field is a problem with an empty message: nothing to join, nothing to complain about.
+ */
+export function checkRoomUrl(text) {
+  const value = text.trim();
+  if (!value) return { problem: "empty", message: "" };
+  const [, scheme, rawHost, path, query, fragment] = PARTS.exec(value) ?? [];
+  const problem = (name) => ({ problem: name, message: MESSAGES[name] });
+  if (scheme !== undefined && scheme.toLowerCase() !== "https") return problem("scheme");
+  const host = (rawHost ?? "").toLowerCase();
+  if (!TEAM_HOST.test(host)) return problem("host");
+  const room = (path ?? "").replace(/^\//, "").replace(/\/$/, "");
+  if (!room) return problem("room");
+  if (room.includes("/")) return problem("path");
+  if (!ROOM_NAME.test(room)) return problem("name");
+  if (query !== undefined) return problem("query");
+  if (fragment !== undefined) return problem("fragment");
+  return { url: `https://${host}/${room}` };
 }

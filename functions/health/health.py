@@ -1,4 +1,7 @@
-"""GET /api/health: whether the Daily API key is in place, without ever showing it."""
+"""GET /api/health: whether the Daily API key is in place, and the room lifetimes a create accepts.
+
+The key itself is never shown or logged.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,12 @@ from daily_rooms.stored_secrets import StoredSecrets
 from daily_rooms.telemetry import count, logger, metrics
 from daily_rooms.viewer import OriginCheck
 
+# For the operator: the page only tells visitors that room creation is unavailable.
+NOT_CONFIGURED_HELP = (
+    'No Daily API key in the secret, so rooms cannot be created: put {"apiKey": "..."} into it '
+    '(README, section "When the page says room creation is unavailable")'
+)
+
 settings = Settings.from_env()
 secrets = StoredSecrets(
     settings.api_key_secret, settings.origin_verify_secret, settings.secret_max_age
@@ -24,7 +33,10 @@ allow_only(app, "/api/health", "GET")
 def health() -> Response:
     configured = secrets.is_configured()
     count("KeyConfigured", int(configured))
-    return json_response(200, {"configured": configured})
+    if not configured:
+        logger.warning(NOT_CONFIGURED_HELP, extra={"secret": settings.api_key_secret})
+    ttl = {"min": settings.min_room_ttl, "max": settings.max_room_ttl, "default": settings.room_ttl}
+    return json_response(200, {"configured": configured, "ttl": ttl})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

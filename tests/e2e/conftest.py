@@ -2,7 +2,11 @@
 
 One local stack and one dev server (the very code `make dev` runs) serve the whole session.
 The page's CDN script is answered from tests/e2e/node_modules (so its SRI hash must match the
-npm file), Daily room URLs get a Prebuilt stand-in page, and every other outside request fails.
+npm file). Calls to the emulator's rooms open the dev server's Prebuilt stand-in, through
+daily-js's own proxyUrl, exactly as under `make dev`; every other outside request fails.
+
+Every test fails on any uncaught error, console error, CSP violation (`securitypolicyviolation`
+in any frame) or outside request, unless the test says it expects that very one.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, sync_playwright
@@ -28,7 +31,6 @@ ROOT = HERE.parents[1]
 NODE_MODULES = HERE / "node_modules"
 DAILY_JS = NODE_MODULES / "@daily-co" / "daily-js" / "dist" / "daily.js"
 AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
-PREBUILT_STUB = HERE / "prebuilt_stub.html"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 DAILY_JS_VERSION = "0.92.2"
@@ -42,32 +44,45 @@ def sri_sha384(path: Path) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
 
 
+# Reports every CSP violation, in the page and in every frame, to the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    const { violatedDirective, blockedURI } = event;
+    window.__cspViolation(`${violatedDirective} blocked ${blockedURI} in ${location.href}`);
+});
+"""
+
+
 @dataclass
 class BrowserLog:
-    """What the page printed to its console, and its uncaught errors."""
+    """What the page printed to its console, its uncaught errors and CSP violations."""
 
     console: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
         self.console.append(f"{message.type}: {message.text}")
+
+    def expect(self, text: str) -> None:
+        """Let console errors and refused requests containing `text` pass: the test causes them."""
+        self.expected.append(text)
 
     def mentions(self, text: str) -> list[str]:
         return [line for line in self.console + self.errors if text in line]
 
     def problems(self) -> list[str]:
-        """Uncaught errors, console errors (CSP, SRI, daily-js) and refused outside requests.
-
-        "Failed to load resource" is left out: Chromium logs it for every API error status,
-        which some tests cause on purpose.
-        """
-        console_errors = [
+        """Uncaught errors, CSP violations, console errors and refused outside requests."""
+        console_errors = [line for line in self.console if line.startswith("error:")]
+        refused = [f"blocked: {url}" for url in self.blocked]
+        unexpected = [
             line
-            for line in self.console
-            if line.startswith("error:") and "Failed to load resource" not in line
+            for line in console_errors + refused
+            if not any(text in line for text in self.expected)
         ]
-        return self.errors + console_errors + [f"blocked: {url}" for url in self.blocked]
+        return self.errors + [f"CSP: {v}" for v in self.violations] + unexpected
 
 
 @pytest.fixture(scope="session")
@@ -93,20 +108,20 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
+    # A fake camera, for the tests that grant the stand-in its preview.
+    args = [*chromium.ARGS, "--use-fake-device-for-media-stream"]
+    browser = playwright.chromium.launch(executable_path=chromium.EXECUTABLE, args=args)
     yield browser
     browser.close()
 
 
 def offline_router(base_url: str, log: BrowserLog) -> Callable[[Route], None]:
-    """Serve the CDN script and the room pages locally; refuse every other outside request."""
+    """Serve the CDN script (and axe) locally; refuse every other outside request."""
     daily_js = DAILY_JS.read_bytes()
-    stub = PREBUILT_STUB.read_bytes()
     axe = AXE_JS.read_bytes()
 
     def route(route: Route) -> None:
         url = route.request.url
-        host = urlsplit(url).hostname or ""
         if url.startswith(base_url + AXE_PATH):
             route.fulfill(status=200, content_type="text/javascript", body=axe)
         elif url.startswith(base_url + "/"):
@@ -117,8 +132,6 @@ def offline_router(base_url: str, log: BrowserLog) -> Callable[[Route], None]:
             route.fulfill(
                 status=200, content_type="text/javascript", headers=headers, body=daily_js
             )
-        elif host.endswith(".daily.co") and url.startswith("https://"):
-            route.fulfill(status=200, content_type="text/html", body=stub)
         else:
             log.blocked.append(url)
             route.abort("blockedbyclient")
@@ -139,6 +152,10 @@ def page(
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base_url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     context.route("**/*", offline_router(base_url, browser_log))
+    context.expose_binding(
+        "__cspViolation", lambda _source, text: browser_log.violations.append(text)
+    )
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("console", browser_log.on_console)
@@ -169,3 +186,23 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+JOINED = "() => window.Daily?.getCallInstance()?.meetingState() === 'joined-meeting'"
+
+
+def create_and_join(page: Page) -> dict[str, Any]:
+    """Click Create, wait until daily-js has joined the room; the API's answer."""
+    with page.expect_response(
+        lambda r: r.url.endswith("/api/rooms") and r.request.method == "POST"
+    ) as response:
+        page.get_by_role("button", name="Create room and start").click()
+    assert response.value.status == 201
+    page.wait_for_function(JOINED)
+    return response.value.json()
+
+
+def seconds(countdown: str) -> int:
+    """m:ss -> seconds."""
+    minutes, secs = countdown.split(":")
+    return int(minutes) * 60 + int(secs)

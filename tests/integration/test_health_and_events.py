@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
-from tests.helpers import event_files, load_event
+from tests.helpers import ROOT, event_files, load_event
 
 EXPECTED_STATUS = {
     "create_room/create.json": 201,
@@ -35,7 +38,27 @@ def test_health_says_whether_the_key_is_in_place(fresh_stack, health, configured
     fresh_stack.set_configured(configured)
     status, _, body = health(load_event("health/health.json"))
 
-    assert (status, body) == (200, {"configured": configured})
+    assert (status, body["configured"]) == (200, configured)
+
+
+def test_health_gives_the_lifetimes_from_the_function_settings(fresh_stack, health, monkeypatch):
+    settings = replace(health.module.settings, min_room_ttl=120, max_room_ttl=1800, room_ttl=900)
+    monkeypatch.setattr(health.module, "settings", settings)
+    _, _, body = health(load_event("health/health.json"))
+
+    assert body["ttl"] == {"min": 120, "max": 1800, "default": 900}
+
+
+def test_not_configured_tells_the_operator_in_the_log_only(fresh_stack, health, logs):
+    fresh_stack.set_configured(False)
+    _, _, body = health(load_event("health/health.json"))
+
+    assert set(body) == {"configured", "ttl"}
+    [line] = [json.loads(line) for line in logs.lines if "No Daily API key" in line]
+    assert line["level"] == "WARNING"
+    assert "When the page says room creation is unavailable" in line["message"]
+    readme = (ROOT / "README.md").read_text()
+    assert "### When the page says room creation is unavailable\n" in readme
 
 
 def test_health_rejects_other_methods(fresh_stack, health):

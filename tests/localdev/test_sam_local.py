@@ -179,7 +179,8 @@ def check_intent(event_file: str, status: int, headers: dict, body: dict) -> Non
         assert status == 201, body
         assert body["url"].endswith("/" + body["name"])
     elif stem.startswith("health"):
-        assert (status, body) == (200, {"configured": True})
+        ttl = {"min": 60, "max": 3600, "default": 300}  # the template's parameter defaults
+        assert (status, body) == (200, {"configured": True, "ttl": ttl})
 
 
 @pytest.mark.parametrize("event_file", event_files())

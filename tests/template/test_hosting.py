@@ -10,7 +10,9 @@ from tests.template.conftest import only_resource
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-DAILY = "https://*.daily.co"
+# Every host daily-js may frame (its base domains), and its error reports to Daily's Sentry.
+DAILY = ["https://*.daily.co", "https://*.dailywebrtc.com", "https://*.dailywebrtc.net"]
+DAILY_SENTRY = "https://o77906.ingest.sentry.io"
 
 
 @pytest.fixture(scope="module")
@@ -203,8 +205,8 @@ def test_content_security_policy_is_strict(security_headers: dict[str, Any]) -> 
         "script-src": ["'self'", "https://unpkg.com"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "frame-src": [DAILY],
+        "connect-src": ["'self'", DAILY_SENTRY],
+        "frame-src": DAILY,
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
@@ -239,9 +241,9 @@ def test_permissions_policy_lets_only_the_page_and_daily_use_devices(
     for item in header["Value"].split(","):
         feature, allowlist = item.strip().split("=", 1)
         features[feature] = allowlist
+    allowlist = " ".join(["self", *(f'"{host}"' for host in DAILY)])
     assert features == {
-        name: f'(self "{DAILY}")'
-        for name in ("camera", "microphone", "display-capture", "fullscreen")
+        name: f"({allowlist})" for name in ("camera", "microphone", "display-capture", "fullscreen")
     }
 
 

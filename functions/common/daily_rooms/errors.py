@@ -117,10 +117,7 @@ class UpstreamError(DailyFailure):
 class NotConfigured(ApiError):
     status = 503
     code = "not_configured"
-    default_message = (
-        "Room creation is not configured yet: the operator must put the Daily API key "
-        "into the Secrets Manager secret (see the README)."
-    )
+    default_message = "Room creation is unavailable right now. Joining a room still works."
 
 
 class SecretUnavailable(ApiError):
