@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import time
 import urllib.parse
+from types import SimpleNamespace
 
 import pytest
 
@@ -30,16 +32,20 @@ def limits(create_room, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_viewer_gets_429_after_the_limit_and_others_are_unaffected(
-    fresh_stack, create_room, limits, logs
+    fresh_stack, create_room, limits, logs, monkeypatch
 ):
     limits(per_viewer=3, per_day=100)
+    # 443 s before the window ends: 7.4 minutes, which must read as 8, never 7.
+    now = (int(time.time()) // 600 + 1) * 600 + 157
+    monkeypatch.setattr("daily_rooms.room_creator.time", SimpleNamespace(time=lambda: now))
     answers = [create_room(create_event(), viewer="203.0.113.5") for _ in range(4)]
 
     assert [status for status, _, _ in answers] == [201, 201, 201, 429]
     _, headers, body = answers[-1]
     assert body["error"] == "rate_limited"
     assert "3 rooms every 10 minutes" in body["message"]
-    assert 0 < int(headers["Retry-After"]) <= 600
+    assert headers["Retry-After"] == "443"
+    assert "Please try again in 8 minutes." in body["message"]  # rounded up, never down
     assert create_room(create_event(), viewer="203.0.113.6")[0] == 201
     assert len(fresh_stack.daily.rooms) == 4
     refusals = [json.loads(line) for line in logs.lines if "answered with an error" in line]

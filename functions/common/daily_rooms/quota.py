@@ -80,7 +80,8 @@ class Marker:
 
 
 def _minutes(seconds: int) -> str:
-    minutes = max(1, round(seconds / 60))
+    """Whole minutes, rounded up: whoever waits that long is not refused again."""
+    minutes = max(1, -(-seconds // 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
