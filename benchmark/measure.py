@@ -16,6 +16,7 @@ from typing import Any
 
 from benchmark.calls import Calls
 from benchmark.proxy import DelayProxy
+from scripts.key_store import daily_domain, secret_value
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).with_name("child.py")
@@ -96,6 +97,9 @@ class Bench:
         if cache:  # one bytecode cache, filled by the first processes, as a layer ships its .pyc
             self.env["PYTHONPYCACHEPREFIX"] = str(cache)
         self.viewers = 1
+        # The key with Daily's domain, as a deploy stores it (contract 1): no GET /v1/ on a create.
+        domain = daily_domain(stack.daily.base_url, stack.api_key)
+        self.secret = secret_value(stack.api_key, domain)
 
     def command(self, mode: str, creates: int, **extra: Any) -> list[str]:
         """The child's command line; each create in it gets a viewer of its own."""
@@ -121,8 +125,10 @@ class Bench:
             child.close()
 
     def reset(self) -> None:
-        """An empty state table and emulator: moto's writes slow down as the table grows."""
+        """An empty state table and emulator (moto's writes slow down as the table grows), and
+        the key secret as a deploy leaves it."""
         self.stack.reset()
+        self.stack.set_secret(self.secret)
 
 
 def count_calls(bench: Bench, mode: str) -> list[Calls]:

@@ -76,6 +76,11 @@ class BenchStack:
     def cdn_headers(self, viewer_ip: str) -> dict[str, str]:
         return {"x-origin-verify": "bench", "cloudfront-viewer-address": f"{viewer_ip}:50000"}
 
+    def set_secret(self, value: str) -> None:
+        self.client("secretsmanager").put_secret_value(
+            SecretId=self.env["DAILY_API_KEY_SECRET"], SecretString=value
+        )
+
     def reset(self) -> None:
         self.daily.reset()
 
