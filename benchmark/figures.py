@@ -71,7 +71,7 @@ def paired(label: str, top: Sequence[float], bottom: Sequence[float], limit: flo
 
 
 def figures_of(calls: Sequence[Calls], cold: dict[str, list[dict]], link: dict) -> list[Figure]:
-    """`calls`: the handler's cold create and two warm ones (both must pass); `link`: warm."""
+    """`calls`: the handler's cold create and 2 warm ones; `link`: what measure_warm answered."""
     cold_s, cpu, rss = (
         {m: [run[k] for run in runs] for m, runs in cold.items()}
         for k in ("seconds", "cpu", "rss_kib")
