@@ -34,13 +34,15 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(proxy.delay * (1.5 if self.handshake else 0.5))
         self.handshake = False
         upstream = http.client.HTTPConnection(proxy.host, proxy.port, timeout=30)
+        started = time.perf_counter()
         try:
             upstream.request(self.command, self.path, body, headers)
             answer = upstream.getresponse()
             payload = answer.read()
         finally:
             upstream.close()
-        proxy.record(self.command, self.path)
+        with proxy.lock:
+            proxy.requests.append((self.command, self.path, time.perf_counter() - started))
         time.sleep(proxy.delay / 2)
         self.send_response(answer.status, answer.reason)
         for name, value in answer.getheaders():
@@ -57,35 +59,25 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class DelayProxy:
-    """Answers every request for `upstream` (http://host:port) `delay` seconds later.
-
-    The delay (a round trip) is added on top of the upstream's own time, half on the way there
-    and half on the way back. Client connections are kept alive; the first request of each one
-    waits one more `delay`, the TCP handshake (TLS would cost one or two more round trips).
-    """
+    """Answers every request for `upstream` (http://host:port) `delay` seconds later, half on
+    the way there, half back, on top of the upstream's own time (recorded with each request).
+    The first request of a kept-alive client connection waits one more `delay`: the handshake."""
 
     def __init__(self, upstream: str, delay: float) -> None:
         parts = urlsplit(upstream)
         self.upstream = f"{parts.scheme}://{parts.netloc}"
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.delay = delay
-        self.requests: list[tuple[str, str]] = []
-        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str, float]] = []
+        self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def record(self, method: str, path: str) -> None:
-        with self._lock:
-            self.requests.append((method, path))
-
-    def take(self) -> list[tuple[str, str]]:
-        """The requests forwarded since the last call."""
-        with self._lock:
+    def take(self) -> list[tuple[str, str, float]]:
+        """The requests forwarded since the last call: method, path, the upstream's seconds."""
+        with self.lock:
             taken, self.requests = self.requests, []
         return taken
 
