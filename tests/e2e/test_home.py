@@ -65,6 +65,41 @@ def test_daily_js_loads_from_the_pinned_cdn_url_with_a_matching_integrity_hash(
     assert browser_log.mentions("integrity") == []
 
 
+def test_the_csp_lets_only_the_pinned_daily_js_file_run(
+    page: Page, browser_log: BrowserLog
+) -> None:
+    """Chromium matches the CSP source's full path: every other file on unpkg is refused."""
+    others = [
+        DAILY_CDN_URL.replace(DAILY_JS_VERSION, "0.92.1"),
+        DAILY_CDN_URL.replace("daily.js", "daily-esm.js"),
+        "https://unpkg.com/any-package@1.0.0/index.js",
+    ]
+    for url in others:
+        browser_log.expect(f"Loading the script '{url}' violates")
+    page.goto("/")
+    assert page.evaluate("() => window.Daily?.version()") == DAILY_JS_VERSION
+    refused = page.evaluate(
+        """(urls) => Promise.all(urls.map((src) => new Promise((resolve) => {
+            const script = Object.assign(document.createElement("script"), { src });
+            script.onload = () => resolve(`${src} ran`);
+            script.onerror = () => resolve(`${src} refused`);
+            document.head.append(script);
+        })))""",
+        others,
+    )
+    assert refused == [f"{url} refused" for url in others]
+    # Refused by the CSP itself, before any request: the test's router never saw them.
+    assert browser_log.blocked == []
+    for _ in range(50):  # the reports reach the test through a binding, a moment later
+        if len(browser_log.violations) >= len(others):
+            break
+        page.wait_for_timeout(100)
+    assert sorted(browser_log.violations) == sorted(
+        f"script-src-elem blocked {url} in {page.url}" for url in others
+    )
+    browser_log.violations.clear()  # these, and only these, were the point of the test
+
+
 def test_page_has_no_inline_scripts_or_styles(page: Page) -> None:
     page.goto("/")
     assert page.locator("script:not([src])").count() == 0
