@@ -33,6 +33,12 @@ ACCEPTED = [
     ("  https://team.daily.co/standup  ", "https://team.daily.co/standup"),
     ("HTTPS://Team.Daily.CO/Standup", "https://team.daily.co/Standup"),
     ("Team.Daily.co/retro", "https://team.daily.co/retro"),
+    # Wrapped by an e-mail or chat client: spaces, a tab, a line break, a zero-width space.
+    ("https://team.daily.co/stand up", "https://team.daily.co/standup"),
+    ("https://team.\tdaily.co/ \nstand-\r\nup", "https://team.daily.co/stand-up"),
+    ("https://team.daily.co/stand\u200bup", "https://team.daily.co/standup"),
+    # https's own port is the same address.
+    ("https://team.daily.co:443/standup", "https://team.daily.co/standup"),
 ]
 
 # What is typed -> the start of the message shown on blur (each case has its own).
@@ -48,7 +54,13 @@ REFUSED = [
     ("https://your-team.daily.co/room/extra", "Remove the extra path"),
     ("https://your-team.daily.co/room?t=token", "Remove everything from the ?"),
     ("https://your-team.daily.co/room#chat", "Remove everything from the #"),
-    ("https://your-team.daily.co/room name", "Room names use only letters"),
+    ("https://your-team.daily.co/room!", "Room names use only letters"),
+    ("https://your-team.daily.co/r%C3%A9union", "Room names use only letters"),
+    ("user@your-team.daily.co/room", "Remove everything up to the @"),
+    ("https://user:secret@your-team.daily.co/room", "Remove everything up to the @"),
+    ("https://your-team.daily.co@evil.example/room", "That is not a Daily room link"),
+    ("your-team.daily.co:444/room", "Remove the port"),
+    ("https://your-team.daily.co:8443/room", "Remove the port"),
 ]
 
 
@@ -154,15 +166,21 @@ def test_enter_on_a_refused_link_explains_it(page: Page) -> None:
     expect(page.locator("#call")).to_be_hidden()
 
 
-def test_a_pasted_link_with_spaces_and_a_newline_is_accepted(page: Page) -> None:
+def test_a_pasted_link_with_spaces_and_newlines_inside_is_accepted(page: Page) -> None:
+    page.route("https://*.daily.co/**", lambda route: route.abort("blockedbyclient"))
     page.goto("/")
-    page.evaluate("() => navigator.clipboard.writeText('  https://Team.daily.co/standup\\n')")
+    wrapped = "  https://Team.daily.co/\\nstand up\\r\\n"  # as an e-mail client wraps it
+    page.evaluate(f"() => navigator.clipboard.writeText('{wrapped}')")
     field = page.get_by_label(FIELD)
     field.focus()
     field.press("ControlOrMeta+V")
+    expect(field).not_to_have_value("")
     expect(page.get_by_role("button", name="Join room")).to_be_enabled()
     field.blur()
     expect(page.locator("#room-url-error")).to_be_empty()
+    page.get_by_role("button", name="Join room").click()
+    expect(page.get_by_label("Direct Daily link")).to_have_value("https://team.daily.co/standup")
+    page.get_by_role("button", name="Leave call").click()
 
 
 def test_not_configured_shows_the_visitor_banner_and_disables_create(
