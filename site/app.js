@@ -33,8 +33,16 @@ function showError(message, requestId = "", { focus = false } = {}) {
   if (focus) alert.focus();
 }
 
-function showNotice(message = "") {
-  $("notice").textContent = message;
+/** Show `parts` (strings, or [text] for emphasis) in the page's status line; "" clears it. */
+function showNotice(...parts) {
+  $("notice").replaceChildren(
+    ...parts.filter((part) => part !== "").map((part) => {
+      if (typeof part === "string") return part;
+      const strong = document.createElement("strong");
+      strong.textContent = part[0];
+      return strong;
+    }),
+  );
 }
 
 /** "in 8 minutes" (always rounded up: earlier would be refused again), or "at 01:00" when far. */
@@ -223,7 +231,10 @@ function acceptInvite() {
   roomInput.value = invited;
   const { url } = checkJoinField({ explain: true });
   if (!url) return;
-  showNotice(`You are invited to room ${new URL(url).pathname.slice(1)}. Press Join room to enter.`);
+  roomInput.value = url;
+  // The team's address says whose room it is: shown before anyone joins, as the link gives it.
+  const { host, pathname } = new URL(url);
+  showNotice("You are invited to room ", [pathname.slice(1)], " on ", [host], ". Press Join room to enter.");
   joinButton.focus();
 }
 
