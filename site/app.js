@@ -110,6 +110,7 @@ function render() {
   document.body.classList.toggle("in-call", inCall);
   $("config-banner").hidden = state.configured !== false;
   createButton.disabled = state.creating || state.configured === false;
+  $("lifetime").disabled = state.configured === false;
   createButton.setAttribute("aria-busy", String(state.creating));
   createButton.classList.toggle("is-busy", state.creating);
   $("create-label").textContent = state.creating ? "Creating room…" : "Create room and start";

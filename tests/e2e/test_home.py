@@ -196,6 +196,12 @@ def test_not_configured_shows_the_visitor_banner_and_disables_create(
     for operator_word in ("Secrets Manager", "secret", "README", "apiKey", "key"):
         expect(banner).not_to_contain_text(operator_word)
     expect(page.get_by_role("button", name=CREATE)).to_be_disabled()
+    # The lifetime choice goes with Create: shown (the server says its range), but off.
+    expect(page.locator("#lifetime")).to_be_visible()
+    radios = page.get_by_role("radio")
+    expect(radios).to_have_count(4)
+    for radio in radios.all():
+        expect(radio).to_be_disabled()
     # Joining an existing room still works without a key.
     page.get_by_label(FIELD).fill("https://team.daily.co/room")
     expect(page.get_by_role("button", name="Join room")).to_be_enabled()
@@ -214,6 +220,7 @@ def test_key_removed_after_load_shows_the_banner_on_create(
     expect(banner).to_be_visible()
     expect(banner).to_be_focused()
     expect(page.get_by_role("button", name=CREATE)).to_be_disabled()
+    expect(page.get_by_role("radio", name="15 min", exact=True)).to_be_disabled()
     assert page.locator("iframe").count() == 0
 
 
@@ -223,6 +230,7 @@ def test_configured_hides_the_banner(page: Page) -> None:
     assert health.value.json()["configured"] is True
     expect(page.locator("#config-banner")).to_be_hidden()
     expect(page.get_by_role("button", name=CREATE)).to_be_enabled()
+    expect(page.get_by_role("radio", name="15 min", exact=True)).to_be_enabled()
 
 
 def test_api_failure_shows_the_server_message_and_focuses_it(
