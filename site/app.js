@@ -152,7 +152,7 @@ function startCall(room) {
   showNotice("");
   const userName = nameInput.value.trim();
   try {
-    state.call = new Call({ ...room, userName }, { onEnd: endCall, onProblem: (text) => showError(text) });
+    state.call = new Call({ ...room, userName }, { onEnd: endCall });
   } catch (error) {
     showError(`Could not open the call: ${error.message}`, "", { focus: true });
     return;
