@@ -33,8 +33,16 @@ function showError(message, requestId = "", { focus = false } = {}) {
   if (focus) alert.focus();
 }
 
-function showNotice(message = "") {
-  $("notice").textContent = message;
+/** Show `parts` (strings, or [text] for emphasis) in the page's status line; "" clears it. */
+function showNotice(...parts) {
+  $("notice").replaceChildren(
+    ...parts.filter((part) => part !== "").map((part) => {
+      if (typeof part === "string") return part;
+      const strong = document.createElement("strong");
+      strong.textContent = part[0];
+      return strong;
+    }),
+  );
 }
 
 /** "in 8 minutes" (always rounded up: earlier would be refused again), or "at 01:00" when far. */
@@ -102,6 +110,7 @@ function render() {
   document.body.classList.toggle("in-call", inCall);
   $("config-banner").hidden = state.configured !== false;
   createButton.disabled = state.creating || state.configured === false;
+  $("lifetime").disabled = state.configured === false;
   createButton.setAttribute("aria-busy", String(state.creating));
   createButton.classList.toggle("is-busy", state.creating);
   $("create-label").textContent = state.creating ? "Creating room…" : "Create room and start";
@@ -143,7 +152,7 @@ function startCall(room) {
   showNotice("");
   const userName = nameInput.value.trim();
   try {
-    state.call = new Call({ ...room, userName }, { onEnd: endCall, onProblem: (text) => showError(text) });
+    state.call = new Call({ ...room, userName }, { onEnd: endCall });
   } catch (error) {
     showError(`Could not open the call: ${error.message}`, "", { focus: true });
     return;
@@ -223,7 +232,10 @@ function acceptInvite() {
   roomInput.value = invited;
   const { url } = checkJoinField({ explain: true });
   if (!url) return;
-  showNotice(`You are invited to room ${new URL(url).pathname.slice(1)}. Press Join room to enter.`);
+  roomInput.value = url;
+  // The team's address says whose room it is: shown before anyone joins, as the link gives it.
+  const { host, pathname } = new URL(url);
+  showNotice("You are invited to room ", [pathname.slice(1)], " on ", [host], ". Press Join room to enter.");
   joinButton.focus();
 }
 

@@ -4,9 +4,11 @@
 // a frame that never loaded never does. So a call that has not joined, or whose leave() does not
 // settle within 2 s, is ended by removing the frame; destroy() then completes at once.
 //
-// A slow load is said, not cut short. daily-js gives each of its base domains (daily.co, then
-// dailywebrtc.com and dailywebrtc.net, for networks that block one) 25 s to load before trying the
-// next; the page says after 15 s that the call has not loaded, and ends it when daily-js gives up.
+// A room that does not load is an error after 15 s, shown in the frame's place and announced, with
+// what to do (Leave, check the link, try again) and a Leave button right there. daily-js gives each
+// of its base domains (daily.co, then dailywebrtc.com and dailywebrtc.net, for networks that block
+// one) 25 s before trying the next, so it only gives up after 75 s. The call view stays meanwhile:
+// if a fallback domain loads, the error goes and the call appears; if none does, the call ends.
 
 const FRAME_OPTIONS = {
   showLeaveButton: true,
@@ -25,8 +27,7 @@ const ENDINGS = {
     alert: true,
     text: "The call could not be loaded. Check your connection (or any content blocker), then try again.",
   },
-  slow:
-    "The call has not loaded after 15 seconds. Check your connection, or leave and try again; Daily keeps trying meanwhile.",
+  notLoaded: { text: "The room did not load, so you left it. Check the link and your connection, then try again." },
   noRoom: { alert: true, text: "This room does not exist, or it has expired." },
   ejected: { alert: true, text: "You were removed from the call." },
 };
@@ -73,19 +74,23 @@ function inviteLink(roomUrl) {
   return `${location.origin}${location.pathname}?room=${roomUrl}`;
 }
 
-/**
- * Shows a call in the page. `onEnd(ending?)` runs once the frame is gone; `onProblem(text)`
- * reports a problem while the call is still on (an empty text takes it back).
- */
+/** An element with a class and, optionally, its text. */
+function element(tag, className, text = "") {
+  const made = document.createElement(tag);
+  made.className = className;
+  made.textContent = text;
+  return made;
+}
+
+/** Shows a call in the page. `onEnd(ending?)` runs once the frame is gone. */
 export class Call {
-  constructor({ url, token, exp, userName }, { onEnd, onProblem }) {
+  constructor({ url, token, exp, userName }, { onEnd }) {
     this.url = url;
     this.exp = exp;
     this.onEnd = onEnd;
-    this.onProblem = onProblem;
     this.ended = false;
     this.expired = false;
-    this.slow = false;
+    this.notLoaded = false;
     this.timer = 0;
     this.copyReset = 0;
     const proxyUrl = proxyUrlFor(url);
@@ -97,7 +102,7 @@ export class Call {
     this.frame.on("left-meeting", () => this.end(this.expired ? ENDINGS.expired : undefined));
     this.frame.on("error", (event) => this.end(this.endingFor(event)));
     this.showDetails();
-    this.loadTimer = setTimeout(() => this.slowLoad(), LOAD_TIMEOUT_MS);
+    this.loadTimer = setTimeout(() => this.showLoadError(), LOAD_TIMEOUT_MS);
     const joinOptions = { url, ...(token && { token }), ...(userName && { userName }) };
     // A failed join also arrives as an "error" event, handled above.
     this.frame.join(joinOptions).catch(() => {});
@@ -137,15 +142,37 @@ export class Call {
 
   loaded() {
     clearTimeout(this.loadTimer);
-    if (this.slow) this.onProblem("");
+    this.notLoaded = false;
+    const hadFocus = $("load-error").contains(document.activeElement);
+    $("load-error").replaceChildren();
+    if (hadFocus) $("call-title").focus();
     $("frame").classList.remove("is-loading");
     $("frame-status").textContent = "";
   }
 
-  slowLoad() {
-    this.slow = true;
-    $("frame-status").textContent = "Still trying to connect…";
-    this.onProblem(ENDINGS.slow);
+  /** In the frame's place: what happened, what to do, and Leave; announced and focused. */
+  showLoadError() {
+    this.notLoaded = true;
+    $("frame-status").textContent = "";
+    const icon = element("span", "load-error-icon", "!");
+    icon.setAttribute("aria-hidden", "true");
+    const title = element("h2", "load-error-title");
+    title.append(icon, "This room did not load");
+    const leave = element("button", "button danger compact", "Leave");
+    leave.type = "button";
+    leave.onclick = () => this.leave();
+    $("load-error").replaceChildren(
+      title,
+      element(
+        "p",
+        "",
+        `Nothing came back from Daily in ${LOAD_TIMEOUT_MS / 1000} seconds. The room link may be wrong, or your connection or a content blocker may be keeping Daily out.`,
+      ),
+      element("p", "load-error-todo", "Leave, check the room link and your connection, then try again."),
+      leave,
+      element("p", "load-error-note", "Daily keeps trying other addresses meanwhile; if one answers, the call appears here."),
+    );
+    $("load-error").focus();
   }
 
   tick() {
@@ -188,7 +215,7 @@ export class Call {
   async leave() {
     $("leave").disabled = true;
     if (this.frame.meetingState() !== "joined-meeting") {
-      this.end(ENDINGS.leftEarly, { force: true });
+      this.end(this.notLoaded ? ENDINGS.notLoaded : ENDINGS.leftEarly, { force: true });
     } else if (await settlesWithin(this.frame.leave(), LEAVE_TIMEOUT_MS)) {
       this.end(this.expired ? ENDINGS.expired : undefined);
     } else {
@@ -211,6 +238,7 @@ export class Call {
     }
     $("frame").classList.remove("is-loading");
     $("frame-status").textContent = "";
+    $("load-error").replaceChildren();
     this.onEnd(ending);
   }
 }

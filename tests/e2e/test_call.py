@@ -7,7 +7,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from localdev.local_stack import LocalStack
 from tests.e2e.conftest import JOINED, BrowserLog, create_and_join, seconds
@@ -110,39 +110,120 @@ def test_a_room_that_cannot_load_shows_connecting_and_leave_goes_home_within_3_s
     expect(page.locator("#frame-status")).to_have_text("Connecting to the room…")
 
 
-def test_a_room_that_cannot_load_says_so_after_15_s_and_ends_when_daily_js_gives_up(
-    page: Page, browser_log: BrowserLog
-) -> None:
+def join_unreachable_room_on_a_paused_clock(page: Page, browser_log: BrowserLog) -> None:
+    """Join a room Daily never answers for (offline), with the page's clock under the test."""
     browser_log.expect("https://team.daily")  # every base domain daily-js tries, offline
-    reports: list[str] = []
-    page.route(
-        "https://o77906.ingest.sentry.io/**",
-        lambda route: (reports.append(route.request.url), route.fulfill(json={})),
-    )
     page.clock.install()
     page.goto("/")
     pause_the_clock(page)
     page.get_by_label("Or enter room to join").fill(UNREACHABLE_ROOM)
     page.get_by_role("button", name="Join room").click()
     expect(page.locator("#frame-status")).to_have_text("Connecting to the room…")
+
+
+def expect_load_error_after_15_s(page: Page) -> Locator:
+    """Nothing before 15 s; then the error card in the frame's place, announced and focused."""
     page.clock.run_for(14_900)
-    expect(page.locator("#alert")).to_be_empty()
+    load_error = page.locator("#load-error")
+    expect(load_error).to_be_hidden()
+    expect(page.get_by_role("alert")).to_have_count(0)
     page.clock.run_for(200)
-    alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("The call has not loaded after 15 seconds")
-    expect(page.locator("#frame-status")).to_have_text("Still trying to connect…")
+    expect(load_error).to_be_visible()
+    expect(load_error).to_have_attribute("role", "alert")
+    expect(load_error).to_be_focused()
+    heading = load_error.get_by_role("heading", name="This room did not load", exact=True)
+    expect(heading).to_be_visible()  # the "!" before it is hidden from screen readers
+    expect(load_error).to_contain_text("Nothing came back from Daily in 15 seconds.")
+    expect(load_error).to_contain_text("The room link may be wrong")
+    expect(load_error).to_contain_text("Leave, check the room link and your connection, then")
+    expect(page.locator("#frame-status")).to_be_hidden()
+    expect(page.locator("#frame iframe")).to_be_hidden()
+    return load_error
+
+
+def test_a_room_that_cannot_load_is_an_error_after_15_s_and_ends_when_daily_js_gives_up(
+    page: Page, browser_log: BrowserLog
+) -> None:
+    reports: list[str] = []
+    page.route(
+        "https://o77906.ingest.sentry.io/**",
+        lambda route: (reports.append(route.request.url), route.fulfill(json={})),
+    )
+    join_unreachable_room_on_a_paused_clock(page, browser_log)
+    load_error = expect_load_error_after_15_s(page)
+    # The call view stays, so the fallback stays reachable: Leave is there, in two places.
+    expect(page.locator("#call")).to_be_visible()
+    expect(load_error.get_by_role("button", name="Leave", exact=True)).to_be_enabled()
     expect(page.get_by_role("button", name="Leave call")).to_be_enabled()
     # daily-js goes on with its other base domains, 25 s each, which the CSP lets it frame.
     for _ in range(3):
         page.clock.run_for(25_000)
     expect(page.locator("#home")).to_be_visible()
+    alert = page.locator("#alert")
     expect(alert).to_contain_text("The call could not be loaded")
     expect(alert).to_be_focused()
     expect(page.locator("iframe")).to_have_count(0)
+    expect(load_error).to_be_hidden()
     tried = {urlsplit(url).hostname for url in browser_log.blocked}
     assert tried == {"team.daily.co", "team.dailywebrtc.com", "team.dailywebrtc.net"}
     assert browser_log.violations == []
     assert len(reports) == 1  # daily-js's own report of the failure, let through by the CSP
+
+
+def test_leave_from_the_load_error_goes_home_within_3_s_and_says_what_to_do(
+    page: Page, browser_log: BrowserLog
+) -> None:
+    join_unreachable_room_on_a_paused_clock(page, browser_log)
+    load_error = expect_load_error_after_15_s(page)
+    started = time.monotonic()
+    load_error.get_by_role("button", name="Leave", exact=True).click()
+    expect_home_within_3_s(page, started)
+    expect(page.locator("#notice")).to_have_text(
+        "The room did not load, so you left it. Check the link and your connection, then try again."
+    )
+    expect(load_error).to_be_hidden()
+    # The link is still in the field: trying again is one click.
+    expect(page.get_by_label("Or enter room to join")).to_have_value(UNREACHABLE_ROOM)
+    page.get_by_role("button", name="Join room").click()
+    expect(page.locator("#frame-status")).to_have_text("Connecting to the room…")
+    expect(load_error).to_be_hidden()
+
+
+def test_a_fallback_domain_that_loads_after_the_error_clears_it_and_the_call_goes_on(
+    page: Page, base_url: str, browser_log: BrowserLog
+) -> None:
+    """A network that blocks daily.co but not dailywebrtc.com: daily-js's second try works."""
+    room = page.request.post(base_url + "/api/rooms", data={}).json()
+
+    def dailywebrtc(route: Route) -> None:
+        # The stand-in, as if Daily's page for this room had come from the fallback domain,
+        # which lets any page frame it (the stand-in's own policy allows only its origin).
+        path = urlsplit(route.request.url).path
+        if not path.startswith("/__daily__/"):
+            path = f"/__daily__/emulator.daily.co{path}"
+        answer = page.request.get(base_url + path)
+        headers = answer.headers
+        csp = headers["content-security-policy"]
+        headers["content-security-policy"] = csp.replace("frame-ancestors 'self'", "")
+        route.fulfill(response=answer, headers=headers)
+
+    page.route("https://team.dailywebrtc.com/**", dailywebrtc)
+    browser_log.expect("https://team.daily.co/")
+    page.clock.install()
+    page.goto("/")
+    pause_the_clock(page)
+    page.get_by_label("Or enter room to join").fill(f"https://team.daily.co/{room['name']}")
+    page.get_by_role("button", name="Join room").click()
+    load_error = expect_load_error_after_15_s(page)
+    page.clock.run_for(10_000)  # daily-js's 25 s for daily.co are up: it tries dailywebrtc.com
+    page.wait_for_function(JOINED)
+    assert urlsplit(frame_src(page)).hostname == "team.dailywebrtc.com"
+    expect(load_error).to_be_hidden()
+    expect(page.locator("#frame iframe")).to_be_visible()
+    expect(page.frame_locator("#frame iframe").locator("h1")).to_have_text(f"Room {room['name']}")
+    expect(page.locator("#call-title")).to_be_focused()
+    page.get_by_role("button", name="Leave call").click()
+    expect(page.locator("#home")).to_be_visible()
 
 
 def stuck_standin(route: Route) -> None:

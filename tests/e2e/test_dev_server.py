@@ -20,7 +20,7 @@ import requests
 from localdev.local_stack import LocalStack
 from localdev.security_headers import add_source, template_headers
 from localdev.server import http_api_event, serve
-from tests.e2e.conftest import DAILY_JS, ROOT
+from tests.e2e.conftest import DAILY_CDN_URL, DAILY_JS, ROOT
 from tests.helpers import start_in_foreground
 
 LOG_LINE = re.compile(
@@ -84,6 +84,11 @@ def test_the_templates_policies_cover_what_daily_js_frames_and_reports_to() -> N
         for allowlist in features.values():
             assert f'"https://*.{domain}"' in allowlist.strip("()").split()
     assert csp["connect-src"] == ["'self'", *(f"https://{host}" for host in sentry_hosts)]
+    # Scripts: the page's own, and exactly the daily-js file index.html loads (not all of unpkg).
+    assert csp["script-src"] == ["'self'", DAILY_CDN_URL]
+    assert (
+        f'<script defer src="{DAILY_CDN_URL}" integrity=' in (ROOT / "site/index.html").read_text()
+    )
 
 
 def test_the_stand_in_is_served_for_the_emulators_rooms_only(

@@ -118,11 +118,29 @@ def test_invite_link_round_trip(page: Page, base_url: str) -> None:
     join = guest.get_by_role("button", name="Join room")
     expect(join).to_be_enabled()
     expect(join).to_be_focused()
-    expect(guest.get_by_role("status").filter(has_text=room["name"])).to_be_visible()
+    # Whose room it is (the team's address) is said before anyone joins.
+    notice = guest.get_by_role("status").filter(has_text=room["name"])
+    expect(notice).to_have_text(
+        f"You are invited to room {room['name']} on emulator.daily.co. Press Join room to enter."
+    )
     guest.keyboard.press("Enter")
     guest.wait_for_function(JOINED)
     expect(guest.get_by_label("Direct Daily link")).to_have_value(room["url"])
     guest.close()
+
+
+def test_an_invite_link_names_the_rooms_team_before_joining(page: Page) -> None:
+    page.goto("/?room=HTTPS://Other-Team.Daily.co/standup")
+    expect(page.get_by_label("Or enter room to join")).to_have_value(
+        "https://other-team.daily.co/standup"
+    )
+    notice = page.locator("#notice")
+    expect(notice).to_have_text(
+        "You are invited to room standup on other-team.daily.co. Press Join room to enter."
+    )
+    expect(notice.locator("strong")).to_have_text(["standup", "other-team.daily.co"])
+    expect(page.get_by_role("button", name="Join room")).to_be_focused()
+    expect(page.locator("iframe")).to_have_count(0)  # nothing joins before the visitor says so
 
 
 def test_an_invite_link_to_something_else_is_explained(page: Page) -> None:

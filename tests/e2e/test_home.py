@@ -33,6 +33,12 @@ ACCEPTED = [
     ("  https://team.daily.co/standup  ", "https://team.daily.co/standup"),
     ("HTTPS://Team.Daily.CO/Standup", "https://team.daily.co/Standup"),
     ("Team.Daily.co/retro", "https://team.daily.co/retro"),
+    # Wrapped by an e-mail or chat client: spaces, a tab, a line break, a zero-width space.
+    ("https://team.daily.co/stand up", "https://team.daily.co/standup"),
+    ("https://team.\tdaily.co/ \nstand-\r\nup", "https://team.daily.co/stand-up"),
+    ("https://team.daily.co/stand\u200bup", "https://team.daily.co/standup"),
+    # https's own port is the same address.
+    ("https://team.daily.co:443/standup", "https://team.daily.co/standup"),
 ]
 
 # What is typed -> the start of the message shown on blur (each case has its own).
@@ -48,7 +54,13 @@ REFUSED = [
     ("https://your-team.daily.co/room/extra", "Remove the extra path"),
     ("https://your-team.daily.co/room?t=token", "Remove everything from the ?"),
     ("https://your-team.daily.co/room#chat", "Remove everything from the #"),
-    ("https://your-team.daily.co/room name", "Room names use only letters"),
+    ("https://your-team.daily.co/room!", "Room names use only letters"),
+    ("https://your-team.daily.co/r%C3%A9union", "Room names use only letters"),
+    ("user@your-team.daily.co/room", "Remove everything up to the @"),
+    ("https://user:secret@your-team.daily.co/room", "Remove everything up to the @"),
+    ("https://your-team.daily.co@evil.example/room", "That is not a Daily room link"),
+    ("your-team.daily.co:444/room", "Remove the port"),
+    ("https://your-team.daily.co:8443/room", "Remove the port"),
 ]
 
 
@@ -63,6 +75,41 @@ def test_daily_js_loads_from_the_pinned_cdn_url_with_a_matching_integrity_hash(
     # The browser checked SRI before running it, so a loaded library means the hash is right.
     assert page.evaluate("() => window.Daily?.version()") == DAILY_JS_VERSION
     assert browser_log.mentions("integrity") == []
+
+
+def test_the_csp_lets_only_the_pinned_daily_js_file_run(
+    page: Page, browser_log: BrowserLog
+) -> None:
+    """Chromium matches the CSP source's full path: every other file on unpkg is refused."""
+    others = [
+        DAILY_CDN_URL.replace(DAILY_JS_VERSION, "0.92.1"),
+        DAILY_CDN_URL.replace("daily.js", "daily-esm.js"),
+        "https://unpkg.com/any-package@1.0.0/index.js",
+    ]
+    for url in others:
+        browser_log.expect(f"Loading the script '{url}' violates")
+    page.goto("/")
+    assert page.evaluate("() => window.Daily?.version()") == DAILY_JS_VERSION
+    refused = page.evaluate(
+        """(urls) => Promise.all(urls.map((src) => new Promise((resolve) => {
+            const script = Object.assign(document.createElement("script"), { src });
+            script.onload = () => resolve(`${src} ran`);
+            script.onerror = () => resolve(`${src} refused`);
+            document.head.append(script);
+        })))""",
+        others,
+    )
+    assert refused == [f"{url} refused" for url in others]
+    # Refused by the CSP itself, before any request: the test's router never saw them.
+    assert browser_log.blocked == []
+    for _ in range(50):  # the reports reach the test through a binding, a moment later
+        if len(browser_log.violations) >= len(others):
+            break
+        page.wait_for_timeout(100)
+    assert sorted(browser_log.violations) == sorted(
+        f"script-src-elem blocked {url} in {page.url}" for url in others
+    )
+    browser_log.violations.clear()  # these, and only these, were the point of the test
 
 
 def test_page_has_no_inline_scripts_or_styles(page: Page) -> None:
@@ -119,15 +166,21 @@ def test_enter_on_a_refused_link_explains_it(page: Page) -> None:
     expect(page.locator("#call")).to_be_hidden()
 
 
-def test_a_pasted_link_with_spaces_and_a_newline_is_accepted(page: Page) -> None:
+def test_a_pasted_link_with_spaces_and_newlines_inside_is_accepted(page: Page) -> None:
+    page.route("https://*.daily.co/**", lambda route: route.abort("blockedbyclient"))
     page.goto("/")
-    page.evaluate("() => navigator.clipboard.writeText('  https://Team.daily.co/standup\\n')")
+    wrapped = "  https://Team.daily.co/\\nstand up\\r\\n"  # as an e-mail client wraps it
+    page.evaluate(f"() => navigator.clipboard.writeText('{wrapped}')")
     field = page.get_by_label(FIELD)
     field.focus()
     field.press("ControlOrMeta+V")
+    expect(field).not_to_have_value("")
     expect(page.get_by_role("button", name="Join room")).to_be_enabled()
     field.blur()
     expect(page.locator("#room-url-error")).to_be_empty()
+    page.get_by_role("button", name="Join room").click()
+    expect(page.get_by_label("Direct Daily link")).to_have_value("https://team.daily.co/standup")
+    page.get_by_role("button", name="Leave call").click()
 
 
 def test_not_configured_shows_the_visitor_banner_and_disables_create(
@@ -143,6 +196,12 @@ def test_not_configured_shows_the_visitor_banner_and_disables_create(
     for operator_word in ("Secrets Manager", "secret", "README", "apiKey", "key"):
         expect(banner).not_to_contain_text(operator_word)
     expect(page.get_by_role("button", name=CREATE)).to_be_disabled()
+    # The lifetime choice goes with Create: shown (the server says its range), but off.
+    expect(page.locator("#lifetime")).to_be_visible()
+    radios = page.get_by_role("radio")
+    expect(radios).to_have_count(4)
+    for radio in radios.all():
+        expect(radio).to_be_disabled()
     # Joining an existing room still works without a key.
     page.get_by_label(FIELD).fill("https://team.daily.co/room")
     expect(page.get_by_role("button", name="Join room")).to_be_enabled()
@@ -161,6 +220,7 @@ def test_key_removed_after_load_shows_the_banner_on_create(
     expect(banner).to_be_visible()
     expect(banner).to_be_focused()
     expect(page.get_by_role("button", name=CREATE)).to_be_disabled()
+    expect(page.get_by_role("radio", name="15 min", exact=True)).to_be_disabled()
     assert page.locator("iframe").count() == 0
 
 
@@ -170,6 +230,7 @@ def test_configured_hides_the_banner(page: Page) -> None:
     assert health.value.json()["configured"] is True
     expect(page.locator("#config-banner")).to_be_hidden()
     expect(page.get_by_role("button", name=CREATE)).to_be_enabled()
+    expect(page.get_by_role("radio", name="15 min", exact=True)).to_be_enabled()
 
 
 def test_api_failure_shows_the_server_message_and_focuses_it(

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from localdev.local_stack import LocalStack
 from tests.e2e.conftest import BrowserLog, axe_violations, create_and_join, screenshot
+from tests.e2e.test_call import UNREACHABLE_ROOM, pause_the_clock
 from tests.e2e.test_home import rate_limited
 
 pytestmark = pytest.mark.e2e
@@ -144,5 +145,57 @@ def test_every_view_has_no_accessibility_violations(
     page.goto("/")
     expect(page.locator("#config-banner")).to_be_visible()
     check(page, f"{prefix}-home-not-configured", found)
+
+    assert {name: v for name, v in found.items() if v} == {}
+
+
+def standin_that_ejects_late(route: Route) -> None:
+    """The stand-in, minus its ejection at exp: the moment before Daily ends an expired call."""
+    script = route.fetch().text()
+    eject = "if (exp) ejectTimer = setTimeout("
+    assert eject in script
+    route.fulfill(body=script.replace(eject, "if (false) ejectTimer = setTimeout("))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", SIZES)
+def test_error_views_have_no_accessibility_violations(
+    page: Page, browser_log: BrowserLog, scheme: str, size: str
+) -> None:
+    """The expired note, the load error and the no-room alert."""
+    browser_log.expect("https://team.daily")  # a room that cannot load, offline, on any domain
+    page.route("**/__daily__/assets/standin.js", standin_that_ejects_late)
+    page.route("https://o77906.ingest.sentry.io/**", lambda route: route.fulfill(json={}))
+    page.set_viewport_size(SIZES[size])
+    page.emulate_media(color_scheme=scheme)
+    found: dict[str, list[dict[str, Any]]] = {}
+    prefix = f"{size}-{scheme}"
+    page.clock.install()
+    page.goto("/")
+
+    room = create_and_join(page)
+    now = page.evaluate("() => Date.now() / 1000")
+    page.clock.fast_forward(int((room["exp"] - now + 1) * 1000))
+    expect(page.locator("#expired-note")).to_contain_text("This room has expired")
+    expect(page.locator("#expiry")).to_contain_text("Room expired")
+    check(page, f"{prefix}-call-expired", found)
+    page.get_by_role("button", name="Leave call").click()
+    expect(page.locator("#home")).to_be_visible()
+
+    pause_the_clock(page)
+    field = page.get_by_label("Or enter room to join")
+    field.fill(UNREACHABLE_ROOM)
+    page.get_by_role("button", name="Join room").click()
+    page.clock.run_for(15_100)
+    expect(page.locator("#load-error")).to_be_visible()
+    page.clock.resume()  # axe needs running timers; daily-js may go on to its next domains
+    check(page, f"{prefix}-call-load-error", found)
+    page.locator("#load-error").get_by_role("button", name="Leave", exact=True).click()
+    expect(page.locator("#home")).to_be_visible()
+
+    field.fill("https://emulator.daily.co/no-such-room")
+    page.get_by_role("button", name="Join room").click()
+    expect(page.get_by_role("alert")).to_contain_text("This room does not exist")
+    check(page, f"{prefix}-home-no-room", found)
 
     assert {name: v for name, v in found.items() if v} == {}

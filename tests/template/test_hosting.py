@@ -13,6 +13,8 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 # Every host daily-js may frame (its base domains), and its error reports to Daily's Sentry.
 DAILY = ["https://*.daily.co", "https://*.dailywebrtc.com", "https://*.dailywebrtc.net"]
 DAILY_SENTRY = "https://o77906.ingest.sentry.io"
+# The one daily-js file the page loads (site/index.html), not the rest of unpkg.
+DAILY_JS = "https://unpkg.com/@daily-co/daily-js@0.92.2/dist/daily.js"
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +204,7 @@ def test_content_security_policy_is_strict(security_headers: dict[str, Any]) -> 
     assert csp["Override"] is True
     assert parse_csp(csp["ContentSecurityPolicy"]) == {
         "default-src": ["'none'"],
-        "script-src": ["'self'", "https://unpkg.com"],
+        "script-src": ["'self'", DAILY_JS],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'", DAILY_SENTRY],
