@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import cfnlint
 import pytest
 
+from tests.deploy.policy_eval import allows, with_account
 from tests.template.conftest import load_template, render_template, resources_of_type
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -345,3 +347,83 @@ def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
             actions |= MANAGED_POLICIES[arn]
         outside = sorted(a for a in actions if not granted(a, bounded))
         assert not outside, f"{name} needs {outside}: add them to the boundary (docs/)"
+
+
+# ---- The key and the state table: only code running in this project's functions ----
+ACCOUNT = "123456789012"
+KEY_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:DailyApiKeySecret-AbCdEf"
+ORIGIN_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:OriginVerifySecret-AbCdEf"
+STATE_TABLE = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/daily-rooms-prod-StateTable-1A2B3C"
+FUNCTION_ONLY = [
+    ("secretsmanager:GetSecretValue", KEY_SECRET),
+    ("secretsmanager:GetSecretValue", ORIGIN_SECRET),
+    ("secretsmanager:BatchGetSecretValue", "*"),
+    ("dynamodb:PutItem", STATE_TABLE),
+    ("dynamodb:UpdateItem", STATE_TABLE),
+    ("dynamodb:DeleteItem", STATE_TABLE),
+]
+
+
+def source_function(name: str, account: str = ACCOUNT) -> dict[str, str]:
+    """The context key Lambda puts on requests made with a function's execution-role
+    credentials (Lambda developer guide: "Using source function ARN to control function access
+    behavior"); a session of the same role assumed by anyone else carries none."""
+    return {"lambda:SourceFunctionArn": f"arn:aws:lambda:eu-west-1:{account}:function:{name}"}
+
+
+@pytest.mark.parametrize(("action", "resource"), FUNCTION_ONLY)
+def test_only_this_projects_functions_may_read_the_key_or_write_the_table(
+    action: str, resource: str
+) -> None:
+    """The deploy role may create a `daily-rooms-*` role with the boundary and any trust policy,
+    so the boundary itself must refuse the key to a session that is not one of our functions."""
+    boundary = with_account(boundary_policy(), ACCOUNT)
+
+    assert allows(boundary, action, resource, source_function("daily-rooms-prod-create-room"))
+    assert not allows(boundary, action, resource)  # the role assumed from another account
+    assert not allows(boundary, action, resource, source_function("other-project-reader"))
+    assert not allows(
+        boundary, action, resource, source_function("daily-rooms-x", account="210987654321")
+    )
+
+
+def samconfig_stack_names() -> dict[str, str]:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    return {
+        env: section["global"]["parameters"]["stack_name"]
+        for env, section in config.items()
+        if isinstance(section, dict)  # `version` is not an environment
+    }
+
+
+@pytest.mark.parametrize("function", ["CreateRoomFunction", "HealthFunction"])
+def test_every_environments_functions_are_named_as_the_boundary_expects(function: str) -> None:
+    name = load_template()["Resources"][function]["Properties"]["FunctionName"]["Fn::Sub"]
+    boundary = with_account(boundary_policy(), ACCOUNT)
+
+    environments = samconfig_stack_names()
+    assert set(environments) >= {"default", "ci", "staging", "prod"}
+    for env, stack in environments.items():
+        deployed_name = name.replace("${AWS::StackName}", stack)
+        assert len(deployed_name) <= 64, env  # Lambda's limit on function names
+        context = source_function(deployed_name)
+        assert allows(boundary, "secretsmanager:GetSecretValue", KEY_SECRET, context), env
+
+
+def test_the_function_sends_the_key_only_to_dailys_api() -> None:
+    """DailyApiUrl is where the create function sends the key: a stack parameter must not be
+    able to point it at another host."""
+    parameter = load_template()["Parameters"]["DailyApiUrl"]
+    pattern = parameter["AllowedPattern"]  # CloudFormation matches the whole value
+
+    assert re.fullmatch(pattern, parameter["Default"])
+    assert re.fullmatch(pattern, "https://api.daily.co/v1/")
+    for url in (
+        "https://attacker.example/v1",
+        "https://api.daily.co.attacker.example/v1",
+        "https://api.daily.co@attacker.example/v1",
+        "http://api.daily.co/v1",
+        "https://api.daily.co/v1/../../x",
+        "https://api.daily.co:8443/v1",
+    ):
+        assert not re.fullmatch(pattern, url), url
