@@ -7,6 +7,7 @@ AWS's own data, as cfn-lint ships it, stands in for IAM: the Service Authorizati
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import json
 import re
@@ -17,6 +18,7 @@ from typing import Any
 
 import cfnlint
 import pytest
+import samcli
 
 from tests.deploy.policy_eval import allows, with_account
 from tests.template.conftest import load_template, render_template, resources_of_type
@@ -122,6 +124,62 @@ NOT_NEEDED = {
     "apigateway:TagResource": "not an IAM action: tags are POST/DELETE on /tags",
     "apigateway:UntagResource": "not an IAM action: tags are POST/DELETE on /tags",
     "codedeploy:RegisterOnPremisesInstance": "no on-premises instance",
+}
+SAMCLI = Path(samcli.__file__).parent
+SCRIPTS = ROOT / "scripts"
+# What the role does besides CloudFormation's handlers: the calls `sam deploy` (the SAM CLI pinned
+# in requirements-dev.txt and deploy.yml) and scripts/deploy.py make themselves. Each names the
+# files and boto3 methods that make the call, and a test finds them there.
+TOOL_CALLS: dict[str, tuple[str, list[tuple[Path, str]]]] = {
+    "cloudformation:CreateChangeSet": (
+        "sam deploy changes the stack (and creates SAM's artifact-bucket stack) by change set",
+        [
+            (SAMCLI / "lib/deploy/deployer.py", "create_change_set"),
+            (SAMCLI / "lib/utils/managed_cloudformation_stack.py", "create_change_set"),
+        ],
+    ),
+    "cloudformation:DescribeChangeSet": (
+        "sam deploy waits for the change set and prints it",
+        [(SAMCLI / "lib/deploy/deployer.py", "describe_change_set")],
+    ),
+    "cloudformation:ExecuteChangeSet": (
+        "sam deploy runs the change set",
+        [(SAMCLI / "lib/deploy/deployer.py", "execute_change_set")],
+    ),
+    "cloudformation:DescribeStacks": (
+        "sam deploy follows the stack; deploy.py reads its outputs and parameters",
+        [
+            (SAMCLI / "lib/deploy/deployer.py", "describe_stacks"),
+            (SCRIPTS / "deploy.py", "describe_stacks"),
+        ],
+    ),
+    "cloudformation:DescribeStackEvents": (
+        "sam deploy prints the events while it waits",
+        [(SAMCLI / "lib/deploy/deployer.py", "describe_stack_events")],
+    ),
+    "cloudformation:GetTemplateSummary": (
+        "sam deploy reads the deployed stack's parameters before an update",
+        [(SAMCLI / "lib/deploy/deployer.py", "get_template_summary")],
+    ),
+    "s3:PutObject": (
+        "sam deploy uploads the build's artifacts; deploy.py uploads site/",
+        [
+            (SAMCLI / "lib/package/s3_uploader.py", "upload"),
+            (SCRIPTS / "deploy.py", "put_object"),
+        ],
+    ),
+    "cloudfront:CreateInvalidation": (
+        "deploy.py clears CloudFront's copies of changed files",
+        [(SCRIPTS / "deploy.py", "create_invalidation")],
+    ),
+    "secretsmanager:PutSecretValue": (
+        "deploy.py --store-key writes the key",
+        [(SCRIPTS / "key_store.py", "put_secret_value")],
+    ),
+    "secretsmanager:UpdateSecretVersionStage": (
+        "deploy.py --store-key makes a key stored once before current again",
+        [(SCRIPTS / "key_store.py", "update_secret_version_stage")],
+    ),
 }
 
 
@@ -328,6 +386,51 @@ def test_the_reasons_for_leaving_out_are_not_granted_anyway() -> None:
     for pattern, reason in NOT_NEEDED.items():
         assert reason, pattern
         assert not any(fnmatch.fnmatch(a.lower(), pattern.lower()) for a in allowed), pattern
+
+
+def needed_actions() -> set[str]:
+    """What CloudFormation's handlers need for the template's resource types (all features on),
+    and what the tools call themselves."""
+    types = {resource["Type"] for resource in all_features_on()["Resources"].values()}
+    handlers = {permission for kind in types for permission in handler_permissions(kind)}
+    return {action.lower() for action in handlers | set(TOOL_CALLS)}
+
+
+def unneeded_actions(policy: dict[str, Any]) -> set[str]:
+    needed = needed_actions()
+    return {action for action in allowed_actions(policy) if action.lower() not in needed}
+
+
+def test_the_role_may_do_only_what_cloudformation_or_the_tools_need() -> None:
+    assert unneeded_actions(deploy_policy()) == set()
+
+
+@pytest.mark.parametrize(
+    ("actions", "resource"),
+    [
+        (["iam:CreateUser", "iam:CreateAccessKey"], "arn:aws:iam::ACCOUNT_ID:user/*"),
+        (["iam:AttachUserPolicy"], "arn:aws:iam::ACCOUNT_ID:user/daily-rooms-*"),
+        (["sts:AssumeRole"], "arn:aws:iam::ACCOUNT_ID:role/daily-rooms-*"),
+        (["lambda:InvokeFunction"], "arn:aws:lambda:REGION:ACCOUNT_ID:function:daily-rooms-*"),
+    ],
+)
+def test_an_action_nothing_needs_is_refused(actions: list[str], resource: str) -> None:
+    policy = copy.deepcopy(deploy_policy())
+    policy["Statement"].append(
+        {"Sid": "Added", "Effect": "Allow", "Action": actions, "Resource": resource}
+    )
+
+    assert unneeded_actions(policy) == set(actions)
+
+
+@pytest.mark.parametrize("action", sorted(TOOL_CALLS))
+def test_the_tools_really_make_the_calls_listed_for_them(action: str) -> None:
+    reason, calls = TOOL_CALLS[action]
+
+    assert reason
+    for source, method in calls:
+        called = rf"\.{method}\(|[\"']{method}[\"']"  # a call, or a paginator's or waiter's name
+        assert re.search(called, source.read_text()), (action, source.name, method)
 
 
 def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
