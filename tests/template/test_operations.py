@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.template.conftest import ROOT, Render, resources_of_type
+from tests.template.conftest import ROOT, Render, resources_of_type, rule_failures
 
 # Powertools' `service` dimension is the stack's name, so two stacks in one account and region
 # (staging and prod) never answer each other's alarms.
@@ -323,6 +323,20 @@ def test_waf_is_created_only_in_us_east_1(render: Render) -> None:
     assert not resources_of_type(elsewhere, "AWS::WAFv2::WebACL")
     assert web_acl_id(elsewhere) is None
     assert elsewhere["Outputs"]["WebAcl"]["Value"] == "none"
+
+
+def test_waf_asked_for_where_it_cannot_be_made_is_refused(raw_template: dict[str, Any]) -> None:
+    """Rather than deploy without the web ACL it was asked for, CloudFormation refuses."""
+    arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/rooms/0a1b2c3d"
+
+    [refusal] = rule_failures(raw_template, "eu-west-1", EnableWaf="true")
+    assert "WebAclArn" in refusal
+    assert rule_failures(raw_template, "eu-west-1", **samconfig_overrides("prod"))
+    assert not rule_failures(raw_template, "us-east-1", **samconfig_overrides("prod"))
+    assert not rule_failures(raw_template, "us-east-1", EnableWaf="true")
+    assert not rule_failures(raw_template, "eu-west-1", EnableWaf="true", WebAclArn=arn)
+    assert not rule_failures(raw_template, "eu-west-1", EnableWaf="false")
+    assert not rule_failures(raw_template, "eu-west-1")
 
 
 def test_an_existing_web_acl_can_be_given_from_any_region(render: Render) -> None:
