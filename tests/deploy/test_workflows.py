@@ -3,6 +3,7 @@ in a GitHub environment after the tests pass, with the Daily key only where it i
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -220,6 +221,41 @@ def test_pinned_installs_find_their_pin() -> None:
     for package, requirements in lookups:
         pins = re.findall(rf"^{re.escape(package)}==\S+$", (ROOT / requirements).read_text(), re.M)
         assert len(pins) == 1, (package, requirements)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    names |= {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    }
+    return {name.split(".")[0] for name in names}
+
+
+def test_the_deploy_job_installs_what_the_deploy_script_imports() -> None:
+    """The job runs scripts/deploy.py on a bare Python: it must install every third-party module
+    the script, its helpers and the header module of localdev import."""
+    installed = {"boto3": {"boto3", "botocore"}, "PyYAML": {"yaml"}}
+    text = (WORKFLOWS / "deploy.yml").read_text()
+    available = set().union(
+        *(modules for pin, modules in installed.items() if f"'^{pin}=='" in text)
+    )
+    files = [
+        *(ROOT / "scripts").glob("*.py"),
+        ROOT / "localdev" / "__init__.py",
+        ROOT / "localdev" / "security_headers.py",
+    ]
+    local = {path.stem for path in files} | {"localdev"}
+
+    needed = set().union(*map(imported_modules, files)) - set(sys.stdlib_module_names) - local
+    assert needed <= available, sorted(needed - available)
 
 
 @pytest.mark.parametrize(
