@@ -167,8 +167,9 @@ class DevServer(ThreadingHTTPServer):
         self.offline: OfflineCall | None = None
         self.handlers: dict[str, ModuleType] = {}
         self.output: FunctionOutput | None = None
-        # One invocation at a time per function, like one warm Lambda container.
-        self.locks = {path: threading.Lock() for path in ROUTES}
+        # One invocation at a time, of any function: Powertools keeps the current event on its
+        # router class, which both functions' resolvers share in this one process.
+        self.invoke_lock = threading.Lock()
         super().__init__((host, port), DevRequestHandler)
 
     @property
@@ -203,7 +204,7 @@ class DevServer(ThreadingHTTPServer):
         viewer_ip = event["requestContext"]["http"]["sourceIp"]
         event["headers"].update(self.stack.cdn_headers(viewer_ip))
         module = self.handlers[path]
-        with self.locks[path]:
+        with self.invoke_lock:
             if self.output is not None:
                 self.output.running.function = True
             try:

@@ -1,6 +1,8 @@
 """The smoke test of a deployed stack: three requests that show the live site is wired right.
 
-1. `/` through CloudFront answers 200 with the security headers (HSTS too, over HTTPS).
+1. `/` through CloudFront answers 200 with the security headers, each exactly as template.yaml's
+   response headers policy defines it (localdev/security_headers.py reads them), and HSTS over
+   HTTPS.
 2. `/api/health` through CloudFront answers 200 JSON with a boolean `configured`.
 3. `/api/health` on the execute-api URL, which skips CloudFront, is refused with 403.
 
@@ -10,22 +12,23 @@ Every check runs; the failures come back as one line naming each.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as `python scripts/deploy.py`: the repository is not on it
+    sys.path.append(str(ROOT))
+from localdev.security_headers import template_headers  # noqa: E402
 
 TIMEOUT_SECONDS = 10
 # A distribution that was just created may not resolve yet: connection errors are tried again.
 RETRY_DELAYS_SECONDS = (2, 5)
-PAGE_HEADERS = {
-    "Content-Security-Policy": None,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": None,
-}
 HTTPS_HEADERS = {"Strict-Transport-Security": None}  # browsers ignore it over plain HTTP
 
 
@@ -75,21 +78,31 @@ def fetch(url: str, sleep: Callable[[float], None] = time.sleep) -> Answer:
 
 
 def required_headers(url: str) -> dict[str, str | None]:
-    """The headers `/` must carry (None: any value) for a site at `url`."""
-    return {**PAGE_HEADERS, **(HTTPS_HEADERS if url.startswith("https://") else {})}
+    """The headers `/` must carry (None: any value) for a site at `url`: the template's, exactly."""
+    page: dict[str, str | None] = dict(template_headers())
+    return {**page, **(HTTPS_HEADERS if url.startswith("https://") else {})}
+
+
+def _words(value: str) -> str:
+    return " ".join(value.split())  # the template folds long values over lines
 
 
 def check_page(site_url: str) -> str:
     answer = fetch(site_url)
     if answer.status != 200:
         raise SmokeFailure(f"/ answered {answer.status}, expected 200")
-    missing = []
+    missing, different = [], []
     for name, expected in required_headers(site_url).items():
         value = answer.headers.get(name)
-        if not value or (expected is not None and value.strip() != expected):
-            missing.append(name if not value else f"{name}: {value}")
-    if missing:
-        raise SmokeFailure(f"/ lacks {', '.join(missing)}")
+        if not value:
+            missing.append(name)
+        elif expected is not None and _words(value) != _words(expected):
+            different.append(f"{name}: {_words(value)}")
+    problems = [f"lacks {', '.join(missing)}"] if missing else []
+    if different:
+        problems.append(f"sends other values than template.yaml's: {' | '.join(different)}")
+    if problems:
+        raise SmokeFailure(f"/ {' and '.join(problems)}")
     return "/ answers 200 with the security headers"
 
 

@@ -169,6 +169,9 @@ class LiveSite:
 def live_site(stack: LocalStack) -> Iterator[LiveSite]:
     dev = DevServer("127.0.0.1", 0)
     dev.use_stack(stack)
+    dev.offline = (
+        None  # CloudFront serves the page as deployed: no offline call, no frame-src 'self'
+    )
     threading.Thread(target=dev.serve_forever, daemon=True).start()
     execute_api = ExecuteApiStandIn()
     yield LiveSite(dev.url, execute_api.url)

@@ -3,8 +3,8 @@
 - `ExecuteApiStandIn`: the HTTP API's own execute-api URL. It runs the real handlers with the
   event API Gateway would send, but without the headers CloudFront adds, as a direct call has.
 - `ForwardingProxy`: forwards every request to an upstream and can break it on the way, as a
-  misconfigured CloudFront would: drop response headers, send /api/* to another origin. It also
-  records what went through (e.g. the Secrets Manager operations deploy.py calls).
+  misconfigured CloudFront would: drop or replace response headers, send /api/* to another
+  origin. It also records what went through (e.g. the Secrets Manager operations deploy.py calls).
 """
 
 from __future__ import annotations
@@ -96,14 +96,21 @@ class ExecuteApiStandIn(LoopbackServer):
 
 
 class ForwardingProxy(LoopbackServer):
-    """Forwards to `upstream` (and /api/* to `api_upstream` when given), minus `drop_headers`."""
+    """Forwards to `upstream` (and /api/* to `api_upstream` when given), minus `drop_headers`,
+    with `set_headers` replacing the upstream's values."""
 
     def __init__(
-        self, upstream: str, *, api_upstream: str | None = None, drop_headers: Iterable[str] = ()
+        self,
+        upstream: str,
+        *,
+        api_upstream: str | None = None,
+        drop_headers: Iterable[str] = (),
+        set_headers: dict[str, str] | None = None,
     ) -> None:
         self.upstream = upstream
         self.api_upstream = api_upstream
-        self.drop_headers = {name.lower() for name in drop_headers}
+        self.set_headers = set_headers or {}
+        self.drop_headers = {name.lower() for name in [*drop_headers, *self.set_headers]}
         self.seen: list[dict[str, str]] = []  # the request headers of every call, in order
         super().__init__(_Handler)
 
@@ -124,4 +131,4 @@ class ForwardingProxy(LoopbackServer):
             for name, value in response.getheaders()
             if name.lower() not in HOP_BY_HOP | self.drop_headers
         ]
-        request.reply(response.status, kept, body)
+        request.reply(response.status, [*kept, *self.set_headers.items()], body)

@@ -7,16 +7,20 @@ AWS's own data, as cfn-lint ships it, stands in for IAM: the Service Authorizati
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import json
 import re
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import cfnlint
 import pytest
+import samcli
 
+from tests.deploy.policy_eval import allows, with_account
 from tests.template.conftest import load_template, render_template, resources_of_type
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,6 +124,62 @@ NOT_NEEDED = {
     "apigateway:TagResource": "not an IAM action: tags are POST/DELETE on /tags",
     "apigateway:UntagResource": "not an IAM action: tags are POST/DELETE on /tags",
     "codedeploy:RegisterOnPremisesInstance": "no on-premises instance",
+}
+SAMCLI = Path(samcli.__file__).parent
+SCRIPTS = ROOT / "scripts"
+# What the role does besides CloudFormation's handlers: the calls `sam deploy` (the SAM CLI pinned
+# in requirements-dev.txt and deploy.yml) and scripts/deploy.py make themselves. Each names the
+# files and boto3 methods that make the call, and a test finds them there.
+TOOL_CALLS: dict[str, tuple[str, list[tuple[Path, str]]]] = {
+    "cloudformation:CreateChangeSet": (
+        "sam deploy changes the stack (and creates SAM's artifact-bucket stack) by change set",
+        [
+            (SAMCLI / "lib/deploy/deployer.py", "create_change_set"),
+            (SAMCLI / "lib/utils/managed_cloudformation_stack.py", "create_change_set"),
+        ],
+    ),
+    "cloudformation:DescribeChangeSet": (
+        "sam deploy waits for the change set and prints it",
+        [(SAMCLI / "lib/deploy/deployer.py", "describe_change_set")],
+    ),
+    "cloudformation:ExecuteChangeSet": (
+        "sam deploy runs the change set",
+        [(SAMCLI / "lib/deploy/deployer.py", "execute_change_set")],
+    ),
+    "cloudformation:DescribeStacks": (
+        "sam deploy follows the stack; deploy.py reads its outputs and parameters",
+        [
+            (SAMCLI / "lib/deploy/deployer.py", "describe_stacks"),
+            (SCRIPTS / "deploy.py", "describe_stacks"),
+        ],
+    ),
+    "cloudformation:DescribeStackEvents": (
+        "sam deploy prints the events while it waits",
+        [(SAMCLI / "lib/deploy/deployer.py", "describe_stack_events")],
+    ),
+    "cloudformation:GetTemplateSummary": (
+        "sam deploy reads the deployed stack's parameters before an update",
+        [(SAMCLI / "lib/deploy/deployer.py", "get_template_summary")],
+    ),
+    "s3:PutObject": (
+        "sam deploy uploads the build's artifacts; deploy.py uploads site/",
+        [
+            (SAMCLI / "lib/package/s3_uploader.py", "upload"),
+            (SCRIPTS / "deploy.py", "put_object"),
+        ],
+    ),
+    "cloudfront:CreateInvalidation": (
+        "deploy.py clears CloudFront's copies of changed files",
+        [(SCRIPTS / "deploy.py", "create_invalidation")],
+    ),
+    "secretsmanager:PutSecretValue": (
+        "deploy.py --store-key writes the key",
+        [(SCRIPTS / "key_store.py", "put_secret_value")],
+    ),
+    "secretsmanager:UpdateSecretVersionStage": (
+        "deploy.py --store-key makes a key stored once before current again",
+        [(SCRIPTS / "key_store.py", "update_secret_version_stage")],
+    ),
 }
 
 
@@ -328,6 +388,51 @@ def test_the_reasons_for_leaving_out_are_not_granted_anyway() -> None:
         assert not any(fnmatch.fnmatch(a.lower(), pattern.lower()) for a in allowed), pattern
 
 
+def needed_actions() -> set[str]:
+    """What CloudFormation's handlers need for the template's resource types (all features on),
+    and what the tools call themselves."""
+    types = {resource["Type"] for resource in all_features_on()["Resources"].values()}
+    handlers = {permission for kind in types for permission in handler_permissions(kind)}
+    return {action.lower() for action in handlers | set(TOOL_CALLS)}
+
+
+def unneeded_actions(policy: dict[str, Any]) -> set[str]:
+    needed = needed_actions()
+    return {action for action in allowed_actions(policy) if action.lower() not in needed}
+
+
+def test_the_role_may_do_only_what_cloudformation_or_the_tools_need() -> None:
+    assert unneeded_actions(deploy_policy()) == set()
+
+
+@pytest.mark.parametrize(
+    ("actions", "resource"),
+    [
+        (["iam:CreateUser", "iam:CreateAccessKey"], "arn:aws:iam::ACCOUNT_ID:user/*"),
+        (["iam:AttachUserPolicy"], "arn:aws:iam::ACCOUNT_ID:user/daily-rooms-*"),
+        (["sts:AssumeRole"], "arn:aws:iam::ACCOUNT_ID:role/daily-rooms-*"),
+        (["lambda:InvokeFunction"], "arn:aws:lambda:REGION:ACCOUNT_ID:function:daily-rooms-*"),
+    ],
+)
+def test_an_action_nothing_needs_is_refused(actions: list[str], resource: str) -> None:
+    policy = copy.deepcopy(deploy_policy())
+    policy["Statement"].append(
+        {"Sid": "Added", "Effect": "Allow", "Action": actions, "Resource": resource}
+    )
+
+    assert unneeded_actions(policy) == set(actions)
+
+
+@pytest.mark.parametrize("action", sorted(TOOL_CALLS))
+def test_the_tools_really_make_the_calls_listed_for_them(action: str) -> None:
+    reason, calls = TOOL_CALLS[action]
+
+    assert reason
+    for source, method in calls:
+        called = rf"\.{method}\(|[\"']{method}[\"']"  # a call, or a paginator's or waiter's name
+        assert re.search(called, source.read_text()), (action, source.name, method)
+
+
 def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
     bounded = allowed_actions(boundary_policy())
     roles = resources_of_type(all_features_on(), "AWS::IAM::Role")
@@ -345,3 +450,83 @@ def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
             actions |= MANAGED_POLICIES[arn]
         outside = sorted(a for a in actions if not granted(a, bounded))
         assert not outside, f"{name} needs {outside}: add them to the boundary (docs/)"
+
+
+# ---- The key and the state table: only code running in this project's functions ----
+ACCOUNT = "123456789012"
+KEY_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:DailyApiKeySecret-AbCdEf"
+ORIGIN_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:OriginVerifySecret-AbCdEf"
+STATE_TABLE = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/daily-rooms-prod-StateTable-1A2B3C"
+FUNCTION_ONLY = [
+    ("secretsmanager:GetSecretValue", KEY_SECRET),
+    ("secretsmanager:GetSecretValue", ORIGIN_SECRET),
+    ("secretsmanager:BatchGetSecretValue", "*"),
+    ("dynamodb:PutItem", STATE_TABLE),
+    ("dynamodb:UpdateItem", STATE_TABLE),
+    ("dynamodb:DeleteItem", STATE_TABLE),
+]
+
+
+def source_function(name: str, account: str = ACCOUNT) -> dict[str, str]:
+    """The context key Lambda puts on requests made with a function's execution-role
+    credentials (Lambda developer guide: "Using source function ARN to control function access
+    behavior"); a session of the same role assumed by anyone else carries none."""
+    return {"lambda:SourceFunctionArn": f"arn:aws:lambda:eu-west-1:{account}:function:{name}"}
+
+
+@pytest.mark.parametrize(("action", "resource"), FUNCTION_ONLY)
+def test_only_this_projects_functions_may_read_the_key_or_write_the_table(
+    action: str, resource: str
+) -> None:
+    """The deploy role may create a `daily-rooms-*` role with the boundary and any trust policy,
+    so the boundary itself must refuse the key to a session that is not one of our functions."""
+    boundary = with_account(boundary_policy(), ACCOUNT)
+
+    assert allows(boundary, action, resource, source_function("daily-rooms-prod-create-room"))
+    assert not allows(boundary, action, resource)  # the role assumed from another account
+    assert not allows(boundary, action, resource, source_function("other-project-reader"))
+    assert not allows(
+        boundary, action, resource, source_function("daily-rooms-x", account="210987654321")
+    )
+
+
+def samconfig_stack_names() -> dict[str, str]:
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    return {
+        env: section["global"]["parameters"]["stack_name"]
+        for env, section in config.items()
+        if isinstance(section, dict)  # `version` is not an environment
+    }
+
+
+@pytest.mark.parametrize("function", ["CreateRoomFunction", "HealthFunction"])
+def test_every_environments_functions_are_named_as_the_boundary_expects(function: str) -> None:
+    name = load_template()["Resources"][function]["Properties"]["FunctionName"]["Fn::Sub"]
+    boundary = with_account(boundary_policy(), ACCOUNT)
+
+    environments = samconfig_stack_names()
+    assert set(environments) >= {"default", "ci", "staging", "prod"}
+    for env, stack in environments.items():
+        deployed_name = name.replace("${AWS::StackName}", stack)
+        assert len(deployed_name) <= 64, env  # Lambda's limit on function names
+        context = source_function(deployed_name)
+        assert allows(boundary, "secretsmanager:GetSecretValue", KEY_SECRET, context), env
+
+
+def test_the_function_sends_the_key_only_to_dailys_api() -> None:
+    """DailyApiUrl is where the create function sends the key: a stack parameter must not be
+    able to point it at another host."""
+    parameter = load_template()["Parameters"]["DailyApiUrl"]
+    pattern = parameter["AllowedPattern"]  # CloudFormation matches the whole value
+
+    assert re.fullmatch(pattern, parameter["Default"])
+    assert re.fullmatch(pattern, "https://api.daily.co/v1/")
+    for url in (
+        "https://attacker.example/v1",
+        "https://api.daily.co.attacker.example/v1",
+        "https://api.daily.co@attacker.example/v1",
+        "http://api.daily.co/v1",
+        "https://api.daily.co/v1/../../x",
+        "https://api.daily.co:8443/v1",
+    ):
+        assert not re.fullmatch(pattern, url), url

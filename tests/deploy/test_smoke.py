@@ -71,6 +71,11 @@ def test_smoke_passes_against_a_healthy_site(
     ("broken", "named"),
     [
         ("page headers", "/ lacks Content-Security-Policy"),
+        (
+            "weak csp",
+            "/ sends other values than template.yaml's: Content-Security-Policy: default-src *",
+        ),
+        ("permissions policy", "/ lacks Permissions-Policy"),
         ("health", "/api/health answered 403 application/json, expected 200 JSON"),
         ("direct call", "answered 200, expected 403"),
     ],
@@ -87,6 +92,13 @@ def test_each_check_fails_alone_and_names_itself(
     site_url, api_url = live_site.site_url, live_site.api_url
     if broken == "page headers":  # the response headers policy is not attached
         proxies.append(ForwardingProxy(site_url, drop_headers=["Content-Security-Policy"]))
+        site_url = proxies[-1].url
+    elif broken == "weak csp":  # a policy that lets any script in
+        weak = {"Content-Security-Policy": "default-src *"}
+        proxies.append(ForwardingProxy(site_url, set_headers=weak))
+        site_url = proxies[-1].url
+    elif broken == "permissions policy":  # the custom header is missing from the policy
+        proxies.append(ForwardingProxy(site_url, drop_headers=["Permissions-Policy"]))
         site_url = proxies[-1].url
     elif broken == "health":  # CloudFront does not send X-Origin-Verify: the API refuses it
         proxies.append(ForwardingProxy(site_url, api_upstream=api_url))

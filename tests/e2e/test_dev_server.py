@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import http.client
 import json
@@ -11,7 +12,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,7 +22,7 @@ import requests
 
 from localdev.local_stack import LocalStack
 from localdev.security_headers import add_source, template_headers
-from localdev.server import http_api_event, serve
+from localdev.server import DevServer, http_api_event, serve
 from tests.e2e.conftest import DAILY_CDN_URL, DAILY_JS, ROOT
 from tests.helpers import start_in_foreground
 
@@ -336,3 +339,45 @@ def test_ctrl_c_stops_cleanly_with_exit_code_0() -> None:
     assert child.returncode == 0
     assert "Stopped." in out
     assert "Traceback" not in err
+
+
+def test_one_function_runs_at_a_time(stack: LocalStack) -> None:
+    """Powertools keeps the current event on its router class, so a health check running during
+    a create could hand the create the health check's event (answered 415, or 200 without a
+    room). The server therefore runs one invocation at a time, whichever the function."""
+    server = DevServer("127.0.0.1", 0)
+    server.use_stack(stack)
+    inside, release = threading.Event(), threading.Event()
+    finished: list[str] = []
+
+    def slow_create(event: dict, context: object) -> dict:
+        inside.set()
+        release.wait(10)
+        finished.append("create")
+        return {"statusCode": 201}
+
+    def health(event: dict, context: object) -> dict:
+        finished.append("health")
+        return {"statusCode": 200}
+
+    server.handlers = {
+        "/api/rooms": SimpleNamespace(handler=slow_create, __name__="create_room"),
+        "/api/health": SimpleNamespace(handler=health, __name__="health"),
+    }
+    event = http_api_event("GET", "/api/health", [], b"", "198.51.100.20", "ANY /api/health")
+    calls = [
+        threading.Thread(target=server.invoke, args=(path, copy.deepcopy(event)))
+        for path in ("/api/rooms", "/api/health")
+    ]
+    calls[0].start()
+    assert inside.wait(10)
+    calls[1].start()
+    calls[1].join(0.3)  # long enough for an unblocked health check to finish
+    waited = calls[1].is_alive()
+    release.set()
+    for call in calls:
+        call.join(10)
+    server.server_close()
+
+    assert waited
+    assert finished == ["create", "health"]

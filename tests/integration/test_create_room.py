@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS
-from localdev.local_stack import SECRET_NAME
+from localdev.local_stack import SECRET_NAME, LambdaContext
 from tests.helpers import Invoker, load_event
 from tests.integration.common import verified_claims
 from tests.integration.scenarios import SCENARIOS, Scenario
@@ -320,3 +320,29 @@ def test_each_outcome_has_its_metric(fresh_stack, create_room, monkeypatch, caps
 
     assert create_room(with_body("{"))[0] == 400
     assert metrics_printed(capsys) == ["ClientErrors"]
+
+
+def test_only_our_own_failures_count_as_internal_errors(
+    fresh_stack, create_room, health, monkeypatch, capsys
+):
+    """A canary rolls back on InternalErrors: a bug of the new version counts, Daily's trouble
+    (a ServerErrors too) does not."""
+    capsys.readouterr()
+    fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=500, times=10)
+    status, _, body = create_room(with_body(None))
+    assert status >= 500
+    assert body["error"].startswith("upstream_")
+    assert "InternalErrors" not in metrics_printed(capsys)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(create_room.module.creator, "create", crash)
+    status, _, body = create_room(with_body(None))
+    assert (status, body["error"]) == (500, "internal_error")
+    assert sorted(metrics_printed(capsys)) == ["InternalErrors", "ServerErrors"]
+
+    for module in (create_room.module, health.module):  # the last resort in api.resolve()
+        answer = module.handler([], LambdaContext(function_name=module.__name__))
+        assert answer["statusCode"] == 500
+        assert sorted(metrics_printed(capsys)) == ["InternalErrors", "ServerErrors"], module

@@ -127,6 +127,21 @@ def render_template(
     return rendered
 
 
+def rule_failures(template: dict[str, Any], region: str = REGION, **overrides: str) -> list[str]:
+    """The AssertDescription of every template Rule that would refuse these parameters."""
+    known = {**parameter_values(template, overrides), "AWS::Region": region}
+    failures = []
+    for rule in template.get("Rules", {}).values():
+        if "RuleCondition" in rule and not resolve(rule["RuleCondition"], known, {}):
+            continue
+        failures += [
+            a["AssertDescription"]
+            for a in rule["Assertions"]
+            if not resolve(a["Assert"], known, {})
+        ]
+    return failures
+
+
 def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
 

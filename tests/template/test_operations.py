@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.template.conftest import ROOT, Render, resources_of_type
+from tests.template.conftest import ROOT, Render, resources_of_type, rule_failures
 
 # Powertools' `service` dimension is the stack's name, so two stacks in one account and region
 # (staging and prod) never answer each other's alarms.
@@ -65,7 +65,7 @@ def test_each_function_logs_to_its_own_group_kept_for_the_retention_parameter(
 def test_every_alarm_is_named_described_and_notifies_the_topic(deployed: dict[str, Any]) -> None:
     found = alarms(deployed)
 
-    assert len(found) == 10
+    assert len(found) == 11
     names = set()
     for logical_id, alarm in found.items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
@@ -113,6 +113,33 @@ def test_alarms_cover_errors_throttles_daily_key_and_latency(deployed: dict[str,
     assert latency["Threshold"] == 3000
 
 
+def test_internal_errors_alarm_at_the_first_one(deployed: dict[str, Any]) -> None:
+    internal = alarm_on(deployed, "DailyRooms", "InternalErrors", SERVICE)
+
+    assert (internal["Statistic"], internal["Period"], internal["Threshold"]) == ("Sum", 60, 1)
+    assert internal["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_codedeploy_may_read_exactly_the_rollback_alarms(deployed: dict[str, Any]) -> None:
+    resources = deployed["Resources"]
+    rollback = {
+        alarm["Name"]["Ref"]
+        for name in FUNCTIONS
+        for alarm in resources[f"{name}DeploymentGroup"]["Properties"]["AlarmConfiguration"][
+            "Alarms"
+        ]
+    }
+    [statement] = [
+        s
+        for policy in resources["DeploymentRole"]["Properties"]["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Action"] == "cloudwatch:DescribeAlarms"
+    ]
+
+    assert {arn["Fn::GetAtt"][0] for arn in statement["Resource"]} == rollback
+    assert "ServerErrorsAlarm" not in rollback
+
+
 def test_latency_threshold_is_a_parameter(render: Render) -> None:
     [latency] = [
         a
@@ -129,7 +156,11 @@ def test_daily_cap_alarm_is_80_percent_of_the_cap_over_a_rolling_day(
     [cap] = [a for a in alarms(deployed).values() if "Metrics" in a]
     queries = {query["Id"]: query for query in cap["Metrics"]}
 
-    for query_id, metric in (("rooms", "RoomsCreated"), ("failures", "DailyFailures")):
+    for query_id, metric in (
+        ("rooms", "RoomsCreated"),
+        ("failures", "DailyFailures"),
+        ("crashes", "InternalErrors"),
+    ):
         stat = queries[query_id]["MetricStat"]
         assert stat["Metric"] == {
             "Namespace": "DailyRooms",
@@ -141,7 +172,7 @@ def test_daily_cap_alarm_is_80_percent_of_the_cap_over_a_rolling_day(
     used = queries["capUsed"]
     assert used["ReturnData"] is True
     assert used["Expression"] == {
-        "Fn::Sub": "100 * (FILL(rooms, 0) + FILL(failures, 0)) / ${DailyRoomCap}"
+        "Fn::Sub": "100 * (FILL(rooms, 0) + FILL(failures, 0) + FILL(crashes, 0)) / ${DailyRoomCap}"
     }
     assert (cap["Threshold"], cap["ComparisonOperator"], cap["EvaluationPeriods"]) == (
         80,
@@ -193,7 +224,7 @@ def test_dashboard_shows_creates_refusals_errors_durations_and_daily_failures(
         query = widgets[title]["properties"]["query"]
         assert 'filter message = "Request answered with an error"' in query  # contract 3
     assert "by `limit`" in widgets["Refusals (429) by limit"]["properties"]["query"]
-    assert len(widgets["Alarms"]["properties"]["alarms"]) == 10
+    assert len(widgets["Alarms"]["properties"]["alarms"]) == 11
     lines = [
         line
         for widget in widgets.values()
@@ -226,7 +257,9 @@ def test_functions_shift_traffic_through_codedeploy_and_roll_back_on_alarms(
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
     rollback = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
     own = "CreateRoomErrorsAlarm" if function == "CreateRoomFunction" else "HealthErrorsAlarm"
-    assert rollback == {own, "ServerErrorsAlarm"}
+    # Only the new version's own faults: ServerErrors also counts Daily's and AWS's trouble, and
+    # rolling back on those would undo a fix while Daily is down.
+    assert rollback == {own, "InternalErrorsAlarm"}
     assert group["ServiceRoleArn"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
 
 
@@ -323,6 +356,20 @@ def test_waf_is_created_only_in_us_east_1(render: Render) -> None:
     assert not resources_of_type(elsewhere, "AWS::WAFv2::WebACL")
     assert web_acl_id(elsewhere) is None
     assert elsewhere["Outputs"]["WebAcl"]["Value"] == "none"
+
+
+def test_waf_asked_for_where_it_cannot_be_made_is_refused(raw_template: dict[str, Any]) -> None:
+    """Rather than deploy without the web ACL it was asked for, CloudFormation refuses."""
+    arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/rooms/0a1b2c3d"
+
+    [refusal] = rule_failures(raw_template, "eu-west-1", EnableWaf="true")
+    assert "WebAclArn" in refusal
+    assert rule_failures(raw_template, "eu-west-1", **samconfig_overrides("prod"))
+    assert not rule_failures(raw_template, "us-east-1", **samconfig_overrides("prod"))
+    assert not rule_failures(raw_template, "us-east-1", EnableWaf="true")
+    assert not rule_failures(raw_template, "eu-west-1", EnableWaf="true", WebAclArn=arn)
+    assert not rule_failures(raw_template, "eu-west-1", EnableWaf="false")
+    assert not rule_failures(raw_template, "eu-west-1")
 
 
 def test_an_existing_web_acl_can_be_given_from_any_region(render: Render) -> None:

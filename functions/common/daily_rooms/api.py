@@ -39,6 +39,8 @@ def resolve(app: APIGatewayHttpResolver, event: dict, context: LambdaContext) ->
         return app.resolve(event, context)
     except Exception:
         logger.exception("Event could not be handled")
+        count("ServerErrors")
+        count("InternalErrors")  # our bug, not Daily's or AWS's: it rolls a canary back
         context_part = event.get("requestContext") if isinstance(event, dict) else None
         request_id = context_part.get("requestId") if isinstance(context_part, dict) else None
         error = ApiError()
@@ -65,6 +67,8 @@ def new_resolver(origin: OriginCheck) -> APIGatewayHttpResolver:
         fields = {"error": error.code, **error.log_fields()}
         logger.info("Request answered with an error", extra=fields)
         count("ServerErrors" if error.status >= 500 else "ClientErrors")
+        if error.code == ApiError.code:  # internal_error: our bug, it rolls a canary back
+            count("InternalErrors")
         if error.metric:
             count(error.metric)
         return json_response(error.status, error.body(request_id), error.headers)
