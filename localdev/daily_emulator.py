@@ -25,7 +25,10 @@ are silent, this emulator decides as follows, never stricter than Daily:
   id) and `iat`, like Daily's decoded example. Validation requires the signature with this key,
   `d` equal to the domain id (the self-signing docs make `d` mandatory), an `exp` not past and
   an `nbf` not future unless `?ignoreNbf=true` (validate-meeting-token).
-- Expired rooms are treated as deleted: 404 with `deleted: true`, and left out of lists.
+- Expired rooms are treated as deleted (delete-room: "expired rooms are treated by API endpoints
+  as having been implicitly deleted"): 404 with `deleted: true`, left out of lists, and their
+  name is free for a new room. Deleting one removes it and answers that same 404, as the docs'
+  "your API call has deleted an expired room" says.
 """
 
 from __future__ import annotations
@@ -679,9 +682,15 @@ class DailyEmulator:
         return {"total_count": len(live), "data": _page(live, query)}
 
     def _delete_room(self, name: str) -> dict[str, Any]:
-        self._find_room(name)
+        """Delete the room. An expired one is deleted too, but answered as not found with
+        `deleted: true`, "exactly as above" (reference/rest-api/rooms/delete-room)."""
+        now = self._clock()
         with self._lock:
-            self._rooms.pop(name, None)
+            room = self._rooms.pop(name, None)
+        if room is None:
+            raise _ApiError(404, f"room {name} not found")
+        if self._expired(room, now):
+            raise _ApiError(404, f"room {name} not found", deleted=True)
         return {"deleted": True, "name": name}
 
     def _domain_config(self) -> dict[str, Any]:

@@ -289,8 +289,27 @@ def test_expired_room_is_treated_as_deleted(api: Client, clock: FakeClock) -> No
         "deleted": True,
     }
     assert api("GET", "/rooms").json() == {"total_count": 0, "data": []}
-    assert api("DELETE", "/rooms/brief").json()["deleted"] is True
-    assert api("POST", "/rooms", json={"name": "brief"}).status_code == 200
+    assert api("POST", "/rooms", json={"name": "brief"}).status_code == 200  # the name is free
+
+
+def test_deleting_an_expired_room_removes_it_and_says_deleted(
+    api: Client, clock: FakeClock, emulator: DailyEmulator
+) -> None:
+    api("POST", "/rooms", json={"name": "brief", "properties": {"exp": int(clock.now) + 60}})
+    clock.advance(60)
+    response = api("DELETE", "/rooms/brief")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "not-found",
+        "info": "room brief not found",
+        "deleted": True,
+    }
+    assert emulator.rooms == {}
+    assert api("DELETE", "/rooms/brief").json() == {
+        "error": "not-found",
+        "info": "room brief not found",
+    }
 
 
 def test_list_rooms_returns_live_rooms_newest_first(api: Client, clock: FakeClock) -> None:
