@@ -174,7 +174,17 @@ def test_created_at_has_milliseconds(api: Client, clock: FakeClock) -> None:
     assert api("POST", "/rooms").json()["created_at"] == "2023-11-14T22:13:20.250Z"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b'{"name": "a",}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b'{"name": "a",}',
+        b'{"properties": {"exp": Infinity}}',
+        b'{"properties": {"exp": -Infinity}}',
+        b'{"properties": {"nbf": NaN}}',
+    ],
+)
 def test_invalid_json_is_json_parsing_error(api: Client, raw: bytes) -> None:
     response = api("POST", "/rooms", data=raw, headers={"Content-Type": "application/json"})
     assert_error(response, 400, "json-parsing-error")
