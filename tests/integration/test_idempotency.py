@@ -13,8 +13,14 @@ import requests
 
 from daily_rooms.quota import KEY_RETENTION_SECONDS
 from daily_rooms.rooms import derived_name
-from localdev.local_stack import STATE_TABLE
-from tests.integration.common import keyed, set_limits, state_items, verified_claims
+from localdev.local_stack import NAMING_SECRET_NAME, STATE_TABLE
+from tests.integration.common import (
+    create_event,
+    keyed,
+    set_limits,
+    state_items,
+    verified_claims,
+)
 
 
 @pytest.fixture
@@ -69,13 +75,37 @@ def test_same_key_with_another_body_is_refused(fresh_stack, create_room):
     assert len(fresh_stack.daily.rooms) == 1
 
 
-def test_derived_names_are_keyed_by_a_server_side_secret(fresh_stack, create_room):
-    """Not derivable from the client's data alone: HMAC under the origin-verify value."""
+def test_derived_names_are_keyed_by_the_room_naming_secret(fresh_stack, create_room):
+    """Not derivable from the client's data alone: HMAC under a generated secret used for nothing
+    else (not the origin-verify value, which travels in a header on every request)."""
     key = str(uuid.uuid4())
     name = create_room(keyed(key), viewer="192.0.2.20")[2]["name"]
-
     exp = fresh_stack.daily.rooms[name]["config"]["exp"]
-    assert name == derived_name(fresh_stack.origin_secret.encode(), "room", "192.0.2.20", key, exp)
+
+    parts = ("room", "192.0.2.20", key, exp)
+    assert name == derived_name(fresh_stack.naming_secret.encode(), *parts)
+    assert name != derived_name(fresh_stack.origin_secret.encode(), *parts)
+
+
+def test_without_the_room_naming_secret_keyed_creates_are_refused_before_any_quota(
+    fresh_stack, create_room
+):
+    secretsmanager = fresh_stack.client("secretsmanager")
+    secretsmanager.delete_secret(SecretId=NAMING_SECRET_NAME, ForceDeleteWithoutRecovery=True)
+    create_room.module.secrets.fetched_at = None
+    try:
+        keyed_answer = create_room(keyed(str(uuid.uuid4())))
+        unkeyed_answer = create_room(create_event())
+        state = state_items(fresh_stack)
+    finally:
+        secretsmanager.create_secret(
+            Name=NAMING_SECRET_NAME, SecretString=fresh_stack.naming_secret
+        )
+        create_room.module.secrets.fetched_at = None
+
+    assert (keyed_answer[0], keyed_answer[2]["error"]) == (503, "secret_unavailable")
+    assert unkeyed_answer[0] == 201  # a random name needs no naming key
+    assert state == {"viewer": 1, "day": 1}
 
 
 @pytest.mark.parametrize("key", ["short", "has space in it", "ünïcödé-key-123", "k" * 129])

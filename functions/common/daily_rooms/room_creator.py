@@ -50,7 +50,7 @@ class RoomCreator:
         if request.idempotency_key is None:
             return None
         parts = (request.viewer.address, request.idempotency_key)
-        marker_id = derived_name(self.secrets.naming_secret(), "key", *parts)
+        marker_id = derived_name(self.secrets.naming_key(), "key", *parts)
         return Marker(f"key#{marker_id}", request.ttl)
 
     def _name(self, request: CreateRequest, exp: int) -> str:
@@ -60,7 +60,7 @@ class RoomCreator:
         if request.idempotency_key is None:
             return new_room_name()
         parts = (request.viewer.address, request.idempotency_key, exp)
-        return derived_name(self.secrets.naming_secret(), "room", *parts)
+        return derived_name(self.secrets.naming_key(), "room", *parts)
 
     def _room(
         self, key: DailyKey, name: str, properties: dict[str, Any], budget: Budget
