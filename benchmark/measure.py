@@ -22,15 +22,12 @@ CODE_DIRS = [str(ROOT / "functions" / "create_room"), str(ROOT / "functions" / "
 
 
 def lambda_site() -> tuple[Path, list[str]]:
-    """A site like Lambda's: the layer's requirements and the pinned boto3 only (pip --target,
-    kept under artifacts/bench-site/<hash>); children run with `python -S`: nothing else loads."""
+    """A site like Lambda's: the layer's requirements only, boto3 included (pip --target, kept
+    under artifacts/bench-site/<hash>); children run with `python -S`: nothing else loads."""
 
-    def pinned(path: Path, prefix: str = "") -> list[str]:
-        lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
-        return [line for line in lines if line.startswith(prefix) and line[:1] not in ("", "-")]
-
-    packages = pinned(ROOT / "functions" / "common" / "requirements.txt")
-    packages += pinned(ROOT / "requirements-dev.txt", "boto3==") or ["boto3"]
+    requirements = (ROOT / "functions" / "common" / "requirements.txt").read_text().splitlines()
+    lines = (line.split("#")[0].strip() for line in requirements)
+    packages = [line for line in lines if line[:1] not in ("", "-")]
     key = hashlib.sha256("\n".join([*packages, sys.version]).encode()).hexdigest()[:12]
     target = ROOT / "artifacts" / "bench-site" / key
     if not (target / ".complete").exists():  # -qq: errors only, not the index config's warnings

@@ -23,21 +23,32 @@ are silent, this emulator decides as follows, never stricter than Daily:
   must be a positive integer.
 - Tokens: minted payloads carry the properties under their short claim names plus `d` (domain
   id) and `iat`, like Daily's decoded example. Validation requires the signature with this key,
-  `d` equal to the domain id (the self-signing docs make `d` mandatory), an `exp` not past and
-  an `nbf` not future unless `?ignoreNbf=true` (validate-meeting-token).
-- Expired rooms are treated as deleted: 404 with `deleted: true`, and left out of lists.
+  `d` equal to the domain id, an `exp` not past and an `nbf` not future unless
+  `?ignoreNbf=true` (validate-meeting-token). A token it did not mint is self-signed, and must
+  carry `r`, `iat` and `d`, which the self-signing docs require (a minted token may lack `r`:
+  without `room_name` it opens every room of the domain).
+- Bodies are strict JSON (RFC 8259): `NaN` and `Infinity`, which Python's json reads, are a
+  json-parsing-error.
+- HTTP/1.1 with keep-alive, as Daily's API serves it: every answer has a Content-Length, and a
+  dropped-connection fault closes the connection.
+- Expired rooms are treated as deleted (delete-room: "expired rooms are treated by API endpoints
+  as having been implicitly deleted"): 404 with `deleted: true`, left out of lists, and their
+  name is free for a new room. Deleting one removes it and answers that same 404, as the docs'
+  "your API call has deleted an expired room" says.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import copy
 import hashlib
 import hmac
 import json
 import re
 import secrets
+import socket
 import string
 import threading
 import time
@@ -47,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from localdev.daily_reference import (
@@ -197,11 +208,16 @@ def _json_or_none(raw: bytes) -> Any:
         return None
 
 
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
 def _json_body(raw: bytes) -> dict[str, Any]:
+    """The request's JSON object: strict JSON (RFC 8259), so no NaN or Infinity either."""
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_not_json)
     except ValueError:
         raise _ApiError(400, "request body is not valid JSON", "json-parsing-error") from None
     if not isinstance(body, dict):
@@ -282,6 +298,10 @@ def _page(rooms: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict
         low, high = (max(low, index + 1), high) if older else (low, min(high, index))
     selected = rooms[low:high]
     return selected[-limit:] if after is not None and before is None else selected[:limit]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _b64url(data: bytes) -> str:
@@ -379,6 +399,7 @@ class DailyEmulator:
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+            self._server.close_connections()
             self._server.server_close()
             self._server = None
 
@@ -679,9 +700,15 @@ class DailyEmulator:
         return {"total_count": len(live), "data": _page(live, query)}
 
     def _delete_room(self, name: str) -> dict[str, Any]:
-        self._find_room(name)
+        """Delete the room. An expired one is deleted too, but answered as not found with
+        `deleted: true`, "exactly as above" (reference/rest-api/rooms/delete-room)."""
+        now = self._clock()
         with self._lock:
-            self._rooms.pop(name, None)
+            room = self._rooms.pop(name, None)
+        if room is None:
+            raise _ApiError(404, f"room {name} not found")
+        if self._expired(room, now):
+            raise _ApiError(404, f"room {name} not found", deleted=True)
         return {"deleted": True, "name": name}
 
     def _domain_config(self) -> dict[str, Any]:
@@ -689,12 +716,18 @@ class DailyEmulator:
         return {"domain_name": self._domain, "domain_id": self._domain_id, "config": {}}
 
     def _validate_token(self, token: str, ignore_nbf: bool) -> dict[str, Any]:
-        """A token signed with this key for this domain, not expired nor early: its properties."""
+        """A token signed with this key for this domain, not expired nor early: its properties.
+        One this emulator did not mint is self-signed, and must carry r, iat and d."""
         claims = _verified_claims(token, self._api_key)
         if claims is None:
             raise _ApiError(400, "token is not valid")
         if claims.get("d") != self._domain_id:
             raise _ApiError(400, "token is not valid for this domain")
+        with self._lock:
+            minted = claims in self._tokens
+        room, iat = claims.get("r"), claims.get("iat")
+        if not minted and not (isinstance(room, str) and _is_number(iat)):
+            raise _ApiError(400, "a self-signed token needs the claims r, iat and d")
         now = self._clock()
         exp, nbf = claims.get("exp"), claims.get("nbf")
         if isinstance(exp, int | float) and exp <= now:
@@ -728,9 +761,32 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     emulator: DailyEmulator
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        """End the kept-alive connections too: a stopped emulator answers nothing more."""
+        with self.connections_lock:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as Daily's API; every answer has a length
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     def _dispatch(self) -> None:
         self.server.emulator.track(+1)
@@ -739,9 +795,22 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.emulator.track(-1)
 
-    def _respond(self) -> None:
+    def _body(self) -> bytes:
+        """The request body, by Content-Length or in chunks: read whole, so the next request on
+        a kept-alive connection starts where it should."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after the chunk
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailer fields
+                pass
+            return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _respond(self) -> None:
+        raw = self._body()
         emulator = self.server.emulator
         reply = emulator._handle(self.command, self.path, self.headers.get("Authorization"), raw)
         if reply is None:

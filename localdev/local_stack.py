@@ -23,6 +23,7 @@ from localdev.dynamodb_double import DYNAMODB, DynamoDBDouble
 
 SECRET_NAME = "daily-rooms/daily-api-key"  # noqa: S105 (a name, not a value)
 ORIGIN_SECRET_NAME = "daily-rooms/origin-verify"  # noqa: S105
+NAMING_SECRET_NAME = "daily-rooms/room-naming"  # noqa: S105
 STATE_TABLE = "daily-rooms-state"
 REGION = "us-east-1"
 # What the template's Globals give every function (the shared package reads it on import).
@@ -58,6 +59,7 @@ class LocalStack:
     api_key: str
     origin_secret: str
     env: dict[str, str] = field(default_factory=dict)
+    naming_secret: str = field(default_factory=lambda: secrets.token_urlsafe(36))
 
     @property
     def mode(self) -> str:
@@ -127,6 +129,7 @@ def local_environment(moto_url: str, daily_url: str | None) -> dict[str, str]:
         "AWS_ENDPOINT_URL": moto_url,
         "DAILY_API_KEY_SECRET": SECRET_NAME,
         "ORIGIN_VERIFY_SECRET": ORIGIN_SECRET_NAME,
+        "ROOM_NAMING_SECRET": NAMING_SECRET_NAME,
         "STATE_TABLE": STATE_TABLE,
         **SERVICE_ENVIRONMENT,
     }
@@ -156,10 +159,11 @@ def start_local_stack(
 
 
 def seed_aws(stack: LocalStack) -> None:
-    """Create what the template creates: the two secrets and the state table."""
+    """Create what the template creates: the three secrets and the state table."""
     secretsmanager = stack.client("secretsmanager")
     secretsmanager.create_secret(Name=SECRET_NAME, SecretString="{}")
     secretsmanager.create_secret(Name=ORIGIN_SECRET_NAME, SecretString=stack.origin_secret)
+    secretsmanager.create_secret(Name=NAMING_SECRET_NAME, SecretString=stack.naming_secret)
     dynamodb = stack.client("dynamodb")
     dynamodb.create_table(
         TableName=STATE_TABLE,

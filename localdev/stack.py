@@ -1,7 +1,7 @@
 """`python -m localdev.stack`: AWS (moto) and Daily (the emulator) for `sam local invoke`, offline.
 
 It starts moto's server and the Daily emulator on 127.0.0.1 at fixed ports, seeds what the
-template creates (the Daily key secret, the origin-verify secret, the state table), and writes
+template creates (the Daily key, origin-verify and room-naming secrets, the state table), and writes
 `events/env.local.json` in SAM's `--env-vars` format. That file gives each function in
 template.yaml every variable the template declares for it (Globals plus its own), valued for this
 stack: the variables the local stack knows (endpoint URLs, secret and table names) point at it,

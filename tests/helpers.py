@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -35,6 +38,22 @@ def start_in_foreground(command: list[str], **options) -> subprocess.Popen:
     children inherit that: Python then never turns Ctrl-C into KeyboardInterrupt.
     """
     return subprocess.Popen(command, preexec_fn=_default_sigint, **options)
+
+
+@contextmanager
+def silent_endpoint(*, accepts: bool = True) -> Iterator[str]:
+    """The URL of a real loopback listener that never answers: it accepts connections (the
+    kernel completes them) and reads nothing, or with `accepts=False` its accept queue is full,
+    so a new connection never completes."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8 if accepts else 0)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        if accepts:
+            yield url
+            return
+        with socket.create_connection(listener.getsockname()):  # the one queued connection
+            yield url
 
 
 class Invoker:

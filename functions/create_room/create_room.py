@@ -22,7 +22,10 @@ DEADLINE_MARGIN_SECONDS = 1.5
 
 settings = Settings.from_env()
 secrets = StoredSecrets(
-    settings.api_key_secret, settings.origin_verify_secret, settings.secret_max_age
+    settings.api_key_secret,
+    settings.origin_verify_secret,
+    settings.secret_max_age,
+    settings.room_naming_secret,
 )
 origin = OriginCheck(secrets)
 limits = Limits(

@@ -463,7 +463,6 @@ FUNCTION_ONLY = [
     ("secretsmanager:BatchGetSecretValue", "*"),
     ("dynamodb:PutItem", STATE_TABLE),
     ("dynamodb:UpdateItem", STATE_TABLE),
-    ("dynamodb:DeleteItem", STATE_TABLE),
 ]
 
 

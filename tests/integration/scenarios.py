@@ -21,6 +21,7 @@ class Scenario:
 SCENARIOS = [
     Scenario("invalid JSON body", 400, "invalid_request", body="{not json"),
     Scenario("body not an object", 400, "invalid_request", body="[1, 2]"),
+    Scenario("body nested 2,048 deep", 400, "invalid_request", body="[" * 2048),
     Scenario("unknown field", 400, "invalid_request", body='{"name": "mine"}'),
     Scenario("ttl too long", 400, "invalid_request", body='{"ttl_seconds": 999999}'),
     Scenario("ttl not a number", 400, "invalid_request", body='{"ttl_seconds": "600"}'),

@@ -1,7 +1,8 @@
 """Every dependency fault, its answer, and what it cost: Daily calls made and time spent.
 
-Daily faults come from the emulator (or a closed port); Secrets Manager and DynamoDB faults the
-emulators cannot produce are raised inside the real boto3 clients through botocore's events.
+Daily faults come from the emulator (or a closed port); Secrets Manager and DynamoDB that never
+answer are real loopback listeners; other AWS faults the emulators cannot produce are raised
+inside the real boto3 clients through botocore's events.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ import json
 import socket
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
+import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import EndpointConnectionError
 
 from daily_rooms.daily_client import MAX_CALLS, Budget
-from daily_rooms.deadline import Deadline
+from daily_rooms.deadline import Deadline, bind_to_deadline
 from localdev.local_stack import SECRET_NAME, LocalStack
-from tests.helpers import Invoker, load_event
+from tests.helpers import Invoker, load_event, silent_endpoint
 
 Undo = Callable[[], object]
 Setup = Callable[[LocalStack, ModuleType, pytest.MonkeyPatch], Undo | None]
@@ -96,22 +100,18 @@ def dynamodb_down(stack: LocalStack, module: ModuleType, monkeypatch: pytest.Mon
     return lambda: events.unregister("before-send.dynamodb", unreachable)
 
 
-def never_answers(client_of: Callable[[ModuleType], object]) -> Setup:
-    """Every attempt waits for its whole read timeout (what is left of the deadline, at most
-    the client's own), then times out: a service that has stopped answering."""
+def never_answers(owner_of: Callable[[ModuleType], Any], service: str) -> Setup:
+    """The service's endpoint is a real listener that accepts connections and never answers;
+    the client keeps the function's own configuration (timeouts, retries) and deadline."""
 
     def setup(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
         module.secrets.fetched_at = None  # cold, so Secrets Manager is called too
-        events = client_of(module).meta.events
-
-        client = client_of(module)
-
-        def hang(request, **_) -> None:
-            time.sleep(request.context.get("read_timeout", client.meta.config.read_timeout))
-            raise ReadTimeoutError(endpoint_url=request.url)
-
-        events.register("before-send", hang)  # after the handler's own: read_timeout is set
-        return lambda: events.unregister("before-send", hang)
+        owner = owner_of(module)
+        endpoint = ExitStack()
+        url = endpoint.enter_context(silent_endpoint())
+        client = boto3.client(service, endpoint_url=url, config=owner.client.meta.config)
+        monkeypatch.setattr(owner, "client", bind_to_deadline(client))
+        return endpoint.close
 
     return setup
 
@@ -191,7 +191,7 @@ FAULTS = [
     ),
     Fault(
         "DynamoDB never answers",
-        never_answers(lambda module: module.creator.quota.client),
+        never_answers(lambda module: module.creator.quota, "dynamodb"),
         503,
         "limiter_unavailable",
         0,
@@ -199,7 +199,7 @@ FAULTS = [
     ),
     Fault(
         "Secrets Manager never answers",
-        never_answers(lambda module: module.secrets.client),
+        never_answers(lambda module: module.secrets, "secretsmanager"),
         503,
         "secret_unavailable",
         0,
@@ -274,15 +274,15 @@ def test_a_cold_create_never_makes_more_than_four_daily_calls(
 
 
 @pytest.mark.parametrize(
-    ("client_of", "error"),
+    ("owner_of", "service", "error"),
     [
-        (lambda module: module.creator.quota.client, "limiter_unavailable"),
-        (lambda module: module.secrets.client, "secret_unavailable"),
+        (lambda module: module.creator.quota, "dynamodb", "limiter_unavailable"),
+        (lambda module: module.secrets, "secretsmanager", "secret_unavailable"),
     ],
     ids=["DynamoDB", "Secrets Manager"],
 )
 def test_a_slow_aws_call_gets_only_what_is_left_of_the_deadline(
-    fresh_stack, create_room, monkeypatch, client_of, error
+    fresh_stack, create_room, monkeypatch, owner_of, service, error
 ):
     """With 1 s left, a call that never answers times out after that second, not after the
     client's own read timeout (2 s): the answer is a JSON 503 within the deadline."""
@@ -290,7 +290,7 @@ def test_a_slow_aws_call_gets_only_what_is_left_of_the_deadline(
     monkeypatch.setattr(
         module, "settings", dataclasses.replace(module.settings, request_deadline=1.0)
     )
-    undo = never_answers(client_of)(fresh_stack, module, monkeypatch)
+    undo = never_answers(owner_of, service)(fresh_stack, module, monkeypatch)
     try:
         started = time.monotonic()
         status, headers, body = create_room(load_event("create_room/create.json"))

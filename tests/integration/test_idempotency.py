@@ -13,8 +13,14 @@ import requests
 
 from daily_rooms.quota import KEY_RETENTION_SECONDS
 from daily_rooms.rooms import derived_name
-from localdev.local_stack import STATE_TABLE
-from tests.integration.common import keyed, set_limits, state_items, verified_claims
+from localdev.local_stack import NAMING_SECRET_NAME, STATE_TABLE
+from tests.integration.common import (
+    create_event,
+    keyed,
+    set_limits,
+    state_items,
+    verified_claims,
+)
 
 
 @pytest.fixture
@@ -69,12 +75,37 @@ def test_same_key_with_another_body_is_refused(fresh_stack, create_room):
     assert len(fresh_stack.daily.rooms) == 1
 
 
-def test_derived_names_are_keyed_by_a_server_side_secret(fresh_stack, create_room):
-    """Not derivable from the client's data alone: HMAC under the origin-verify value."""
+def test_derived_names_are_keyed_by_the_room_naming_secret(fresh_stack, create_room):
+    """Not derivable from the client's data alone: HMAC under a generated secret used for nothing
+    else (not the origin-verify value, which travels in a header on every request)."""
     key = str(uuid.uuid4())
     name = create_room(keyed(key), viewer="192.0.2.20")[2]["name"]
+    exp = fresh_stack.daily.rooms[name]["config"]["exp"]
 
-    assert name == derived_name(fresh_stack.origin_secret.encode(), "room", "192.0.2.20", key, 300)
+    parts = ("room", "192.0.2.20", key, exp)
+    assert name == derived_name(fresh_stack.naming_secret.encode(), *parts)
+    assert name != derived_name(fresh_stack.origin_secret.encode(), *parts)
+
+
+def test_without_the_room_naming_secret_keyed_creates_are_refused_before_any_quota(
+    fresh_stack, create_room
+):
+    secretsmanager = fresh_stack.client("secretsmanager")
+    secretsmanager.delete_secret(SecretId=NAMING_SECRET_NAME, ForceDeleteWithoutRecovery=True)
+    create_room.module.secrets.fetched_at = None
+    try:
+        keyed_answer = create_room(keyed(str(uuid.uuid4())))
+        unkeyed_answer = create_room(create_event())
+        state = state_items(fresh_stack)
+    finally:
+        secretsmanager.create_secret(
+            Name=NAMING_SECRET_NAME, SecretString=fresh_stack.naming_secret
+        )
+        create_room.module.secrets.fetched_at = None
+
+    assert (keyed_answer[0], keyed_answer[2]["error"]) == (503, "secret_unavailable")
+    assert unkeyed_answer[0] == 201  # a random name needs no naming key
+    assert state == {"viewer": 1, "day": 1}
 
 
 @pytest.mark.parametrize("key", ["short", "has space in it", "ünïcödé-key-123", "k" * 129])
@@ -202,19 +233,25 @@ def test_a_repeat_after_the_room_ended_is_refused_not_made_again(
     assert len(fresh_stack.daily.rooms) == 1
 
 
-def test_a_marker_past_its_expiration_counts_as_gone_even_before_ttl_deletes_it(
+def test_a_key_used_again_once_its_marker_is_gone_names_a_new_room(
     fresh_stack, create_room, monkeypatch
 ):
     """TTL deletion is lazy: the condition compares `expiration`, so a stale marker (still in the
-    table) lets the key start over: a new room, counted again."""
-    key = str(uuid.uuid4())
+    table) lets the key start over: a new room, counted again. Its name comes from the new `exp`,
+    so it never meets the old room, which Daily may still hold: expired rooms are "treated as
+    having been implicitly deleted" and collected later (reference/rest-api/rooms/delete-room)."""
+    key, later = str(uuid.uuid4()), 60 + KEY_RETENTION_SECONDS
     first = create_room(keyed(key, '{"ttl_seconds": 60}'))
-    fresh_stack.daily.reset()  # Daily has long collected the expired room
-    at(create_room, monkeypatch, 60 + KEY_RETENTION_SECONDS)
+    at(create_room, monkeypatch, later)
+    monkeypatch.setattr(fresh_stack.daily, "_clock", time.time)  # Daily's clock moves too
     second = create_room(keyed(key, '{"ttl_seconds": 60}'))
 
     assert first[0] == second[0] == 201
-    assert second[2]["name"] == first[2]["name"]
-    assert second[2]["exp"] == first[2]["exp"] + 60 + KEY_RETENTION_SECONDS
+    assert 0 <= second[2]["exp"] - first[2]["exp"] - later <= 5  # the creates' own seconds apart
+    assert second[2]["name"] != first[2]["name"]
+    posted = [call.body["name"] for call in fresh_stack.daily.calls("POST", "/rooms")]
+    assert posted == [first[2]["name"], second[2]["name"]]  # the old name was not asked again
+    assert set(fresh_stack.daily.rooms) == {first[2]["name"], second[2]["name"]}
     items = fresh_stack.client("dynamodb").scan(TableName=STATE_TABLE)["Items"]
     assert len([item for item in items if item["id"]["S"].startswith("key#")]) == 1
+    assert state_items(fresh_stack)["day"] == 2

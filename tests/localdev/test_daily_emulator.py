@@ -174,7 +174,17 @@ def test_created_at_has_milliseconds(api: Client, clock: FakeClock) -> None:
     assert api("POST", "/rooms").json()["created_at"] == "2023-11-14T22:13:20.250Z"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b'{"name": "a",}'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b'{"name": "a",}',
+        b'{"properties": {"exp": Infinity}}',
+        b'{"properties": {"exp": -Infinity}}',
+        b'{"properties": {"nbf": NaN}}',
+    ],
+)
 def test_invalid_json_is_json_parsing_error(api: Client, raw: bytes) -> None:
     response = api("POST", "/rooms", data=raw, headers={"Content-Type": "application/json"})
     assert_error(response, 400, "json-parsing-error")
@@ -289,8 +299,27 @@ def test_expired_room_is_treated_as_deleted(api: Client, clock: FakeClock) -> No
         "deleted": True,
     }
     assert api("GET", "/rooms").json() == {"total_count": 0, "data": []}
-    assert api("DELETE", "/rooms/brief").json()["deleted"] is True
-    assert api("POST", "/rooms", json={"name": "brief"}).status_code == 200
+    assert api("POST", "/rooms", json={"name": "brief"}).status_code == 200  # the name is free
+
+
+def test_deleting_an_expired_room_removes_it_and_says_deleted(
+    api: Client, clock: FakeClock, emulator: DailyEmulator
+) -> None:
+    api("POST", "/rooms", json={"name": "brief", "properties": {"exp": int(clock.now) + 60}})
+    clock.advance(60)
+    response = api("DELETE", "/rooms/brief")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "not-found",
+        "info": "room brief not found",
+        "deleted": True,
+    }
+    assert emulator.rooms == {}
+    assert api("DELETE", "/rooms/brief").json() == {
+        "error": "not-found",
+        "info": "room brief not found",
+    }
 
 
 def test_list_rooms_returns_live_rooms_newest_first(api: Client, clock: FakeClock) -> None:

@@ -51,16 +51,32 @@ def test_self_signed_token_validates_with_long_property_names(
         ({"d": "3f1c1b8e-0000-4000-8000-000000000000"}, "not valid for this domain"),
         ({"d": None}, "not valid for this domain"),
         ({"exp": int(START)}, "expired"),
+        ({"iat": None}, "needs the claims r, iat and d"),
+        ({"iat": "1700000000"}, "needs the claims r, iat and d"),
+        ({"r": None}, "needs the claims r, iat and d"),
+        ({"r": 7}, "needs the claims r, iat and d"),
     ],
 )
 def test_invalid_self_signed_tokens_are_refused(
     api: Client, emulator: DailyEmulator, change: dict, problem: str
 ) -> None:
-    claims = {"r": "r1", "o": True, "exp": int(START) + 60, "d": emulator.domain_id}
+    claims = {
+        "r": "r1",
+        "o": True,
+        "exp": int(START) + 60,
+        "iat": int(START),
+        "d": emulator.domain_id,
+    }
     key = change.pop("key", KEY)
     claims = {name: value for name, value in {**claims, **change}.items() if value is not None}
     token = sign(claims, key)
     assert_error(api("GET", f"/meeting-tokens/{token}"), 400, "invalid-request-error", problem)
+
+
+def test_a_minted_token_for_every_room_needs_no_r(api: Client, clock: FakeClock) -> None:
+    """Without room_name a REST-minted token opens every room: only self-signed ones need r."""
+    token = mint(api, is_owner=True)
+    assert api("GET", f"/meeting-tokens/{token}").json() == {"is_owner": True}
 
 
 def test_token_of_a_rotated_key_is_refused(

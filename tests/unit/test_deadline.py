@@ -3,11 +3,14 @@ from what is left, for Daily (requests) and AWS (botocore) alike."""
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import pytest
 import requests
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from daily_rooms.daily_client import Budget, DailyClient
 from daily_rooms.deadline import (
@@ -18,6 +21,7 @@ from daily_rooms.deadline import (
     request_deadline,
 )
 from daily_rooms.errors import UpstreamError, UpstreamTimeout
+from tests.helpers import silent_endpoint
 
 
 def test_a_timeout_is_what_is_left_and_never_zero():
@@ -130,3 +134,31 @@ def test_an_aws_call_is_not_sent_when_the_deadline_is_spent(aws_client):
         client.list_tables()
 
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    ("accepts", "timeout_error"),
+    [(True, ReadTimeoutError), (False, ConnectTimeoutError)],
+    ids=["never answers", "never accepts"],
+)
+def test_a_silent_aws_endpoint_gets_only_what_is_left_of_the_deadline(
+    accepts: bool, timeout_error: type[Exception]
+):
+    """A real listener as the endpoint: with 1 s left, an attempt ends after about that second,
+    not after the client's own connect or read timeout (5 s here)."""
+    with silent_endpoint(accepts=accepts) as url:
+        client = boto3.client(
+            "dynamodb",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            endpoint_url=url,
+            config=Config(connect_timeout=5, read_timeout=5, retries={"total_max_attempts": 1}),
+        )
+        bind_to_deadline(client)
+        started = time.monotonic()
+        with request_deadline(1.0), pytest.raises(timeout_error):
+            client.list_tables()
+        elapsed = time.monotonic() - started
+
+    assert 0.9 < elapsed < 2.5

@@ -10,8 +10,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from urllib3.util import Timeout
+
 # Less than this left is not worth a call: it could only time out.
 MIN_CALL_SECONDS = 0.05
+CONNECT_TIMEOUT = "deadline_connect_timeout"  # this attempt's connect timeout, in its context
 
 
 class DeadlineSpent(Exception):
@@ -72,17 +75,35 @@ def current() -> Deadline:
 def bind_to_deadline(client: Any) -> Any:
     """Make every attempt of this boto3 client's calls fit in the current request's deadline.
 
-    botocore takes a per-attempt read timeout from the request context (`read_timeout`, see
-    botocore.httpsession.URLLib3Session._get_request_timeout), so the clients are built once
-    and each attempt gets what is left, capped at the client's own read timeout. An attempt
-    with no time left is not sent: DeadlineSpent reaches the caller (botocore retries it not).
+    The clients are built once per container; each attempt gets what is left of the deadline,
+    capped at the client's own timeouts, for its read and for its connect. An attempt with no
+    time left is not sent: DeadlineSpent reaches the caller (botocore does not retry it).
+
+    botocore (1.43.68 and later, pinned in the layer: see requirements.txt) takes a per-attempt
+    read timeout from the request context (`read_timeout`), in
+    `URLLib3Session._get_request_timeout`, which builds the attempt's urllib3 Timeout with the
+    client's connect timeout. It has no per-attempt connect timeout, so that method of this
+    client's session is wrapped to shorten the connect too. Tests against a listener that never
+    answers, and one that never accepts, check both with the pinned botocore.
     """
-    read_timeout = client.meta.config.read_timeout
+    config = client.meta.config
+    session = client._endpoint.http_session
+    client_timeout = session._get_request_timeout
 
     def before_send(request: Any, **_: Any) -> None:
         deadline = _current.get()
         if deadline is not None:
-            request.context["read_timeout"] = deadline.timeout(read_timeout)
+            left = deadline.timeout(config.read_timeout)
+            request.context["read_timeout"] = left
+            request.context[CONNECT_TIMEOUT] = min(config.connect_timeout, left)
+
+    def request_timeout(request: Any) -> Timeout | None:
+        timeout = client_timeout(request)
+        connect = getattr(request, "context", {}).get(CONNECT_TIMEOUT)
+        if timeout is None or connect is None:
+            return timeout
+        return Timeout(connect=connect, read=timeout.read_timeout)
 
     client.meta.events.register("before-send", before_send)
+    session._get_request_timeout = request_timeout
     return client

@@ -45,15 +45,22 @@ class RoomCreator:
             logger.info("The Daily API key changed: retrying once with the new one")
             return fresh, call(fresh)
 
-    def _name(self, request: CreateRequest) -> tuple[str, Marker | None]:
-        """A random name, or with an Idempotency-Key one derived from the viewer, the key and
-        the ttl (so every retry of the request names the same room) and the key's marker."""
+    def _marker(self, request: CreateRequest) -> Marker | None:
+        """With an Idempotency-Key, its marker: the id is derived from the viewer and the key."""
         if request.idempotency_key is None:
-            return new_room_name(), None
-        secret = self.secrets.naming_secret()
+            return None
         parts = (request.viewer.address, request.idempotency_key)
-        marker = Marker(f"key#{derived_name(secret, 'key', *parts)}", request.ttl)
-        return derived_name(secret, "room", *parts, request.ttl), marker
+        marker_id = derived_name(self.secrets.naming_key(), "key", *parts)
+        return Marker(f"key#{marker_id}", request.ttl)
+
+    def _name(self, request: CreateRequest, exp: int) -> str:
+        """A random name, or with an Idempotency-Key one derived from the viewer, the key and the
+        room's `exp`, which the key's marker keeps: every retry of the request names the same
+        room, and the key used again once its marker is gone names a new one."""
+        if request.idempotency_key is None:
+            return new_room_name()
+        parts = (request.viewer.address, request.idempotency_key, exp)
+        return derived_name(self.secrets.naming_key(), "room", *parts)
 
     def _room(
         self, key: DailyKey, name: str, properties: dict[str, Any], budget: Budget
@@ -67,9 +74,10 @@ class RoomCreator:
         key = self.secrets.daily_key()  # not configured: refuse before any quota is spent
         # The domain (cached per key) is known before quota is spent: a wrong key spends none.
         key, _ = self._with_rotation(key, lambda k: self.daily.domain(k, budget))
-        name, marker = self._name(request)
         now = int(time.time())
+        marker = self._marker(request)
         exp = self.quota.spend(request.viewer, marker, now + request.ttl, deadline, now)
+        name = self._name(request, exp)
         properties = room_properties(exp, self.settings)
         key, (domain, room) = self._with_rotation(
             key, lambda k: self._room(k, name, properties, budget)

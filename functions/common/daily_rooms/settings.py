@@ -42,6 +42,7 @@ class Settings:
     daily_cap: int
     owner_tokens: bool
     origin_verify_secret: str
+    room_naming_secret: str
     allowed_origins: frozenset[str]
 
     @classmethod
@@ -66,5 +67,6 @@ class Settings:
             daily_cap=_int("DAILY_ROOM_CAP", 500),
             owner_tokens=os.environ.get("OWNER_TOKENS", "true").strip().lower() == "true",
             origin_verify_secret=os.environ.get("ORIGIN_VERIFY_SECRET", "").strip(),
+            room_naming_secret=os.environ.get("ROOM_NAMING_SECRET", "").strip(),
             allowed_origins=origins(os.environ.get("ALLOWED_ORIGINS", "")),
         )

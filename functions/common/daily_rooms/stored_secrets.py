@@ -1,7 +1,8 @@
-"""The secrets a request needs (Daily key, origin-verify value), read with one Secrets Manager call.
+"""The secrets a request needs (Daily key, origin-verify value, room-naming key), read with one
+Secrets Manager call.
 
-Both secrets are read together with `BatchGetSecretValue` and kept for `max_age` seconds, so a cold
-create makes one Secrets Manager call and a warm one none.
+They are read together with `BatchGetSecretValue` and kept for `max_age` seconds, so a cold create
+makes one Secrets Manager call and a warm one none.
 """
 
 from __future__ import annotations
@@ -65,11 +66,12 @@ def clear_caches() -> None:
 
 
 class StoredSecrets:
-    """The Daily key secret and, when the origin check is on, the origin-verify secret."""
+    """The Daily key secret and, when configured, the origin-verify and room-naming secrets."""
 
-    def __init__(self, key_secret: str, origin_secret: str, max_age: int):
+    def __init__(self, key_secret: str, origin_secret: str, max_age: int, naming_secret: str = ""):
         self.key_secret = key_secret
         self.origin_secret = origin_secret
+        self.naming_secret = naming_secret
         self.max_age = max_age
         self.client = bind_to_deadline(boto3.client("secretsmanager", config=CLIENT_CONFIG))
         self.values: dict[str, str | None] = {}
@@ -77,8 +79,9 @@ class StoredSecrets:
         _stores.add(self)
 
     def _read(self) -> dict[str, str | None]:
-        """Both values (None for a secret that does not exist); SecretUnavailable on failure."""
-        ids = [secret for secret in (self.key_secret, self.origin_secret) if secret]
+        """Every value (None for a secret that does not exist); SecretUnavailable on failure."""
+        secrets = (self.key_secret, self.origin_secret, self.naming_secret)
+        ids = [secret for secret in secrets if secret]
         try:
             answer = self.client.batch_get_secret_value(SecretIdList=ids)
         except ClientError as exc:
@@ -127,20 +130,24 @@ class StoredSecrets:
             return False
         return True
 
-    def origin_value(self) -> bytes:
-        """The value CloudFront sends in X-Origin-Verify; SecretUnavailable when it is missing."""
-        value = self._current().get(self.origin_secret)
+    def _required(self, secret: str, kind: str) -> bytes:
+        value = self._current().get(secret)
         if not value:
-            logger.error("The origin-verify secret is missing")
+            logger.error("A secret the function needs is missing", extra={"secret": kind})
             raise SecretUnavailable()
         return value.encode()
 
-    def naming_secret(self) -> bytes:
-        """A server-side secret for room names derived from Idempotency-Keys.
+    def origin_value(self) -> bytes:
+        """The value CloudFront sends in X-Origin-Verify; SecretUnavailable when it is missing."""
+        return self._required(self.origin_secret, "origin-verify")
 
-        The origin-verify value when the origin check is on (it never changes with the Daily key,
-        so a retry after a key rotation still finds its room), else the API key.
+    def naming_key(self) -> bytes:
+        """The server-side key of room names derived from Idempotency-Keys.
+
+        The room-naming secret, which the template generates for this alone: no header carries
+        it, and the Daily key and the origin-verify value rotate without renaming rooms. Without
+        one configured (a bare `sam local invoke`), the API key.
         """
-        if self.origin_secret:
-            return self.origin_value()
+        if self.naming_secret:
+            return self._required(self.naming_secret, "room-naming")
         return self.daily_key().api_key.encode()
