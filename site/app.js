@@ -130,17 +130,20 @@ function showLifetimes(ttl) {
     const label = document.createElement("label");
     label.className = "choice";
     const input = document.createElement("input");
-    Object.assign(input, { type: "radio", name: "lifetime", value: String(value), checked: value === ttl.default });
+    const isDefault = value === ttl.default;
+    Object.assign(input, { type: "radio", name: "lifetime", value: String(value), checked: isDefault, defaultChecked: isDefault });
     const minutes = value / 60;
     label.append(input, Number.isInteger(minutes) ? `${minutes} min` : formatRemaining(value));
     choices.append(label);
   }
 }
 
+/** The lifetime to ask for: null (the server's default) unless another one is chosen, so a click
+ * before the choices appear and one after them are the same request (and reuse one attempt). */
 function chosenLifetime() {
   if ($("lifetime").hidden) return null;
   const checked = document.querySelector('input[name="lifetime"]:checked');
-  return checked ? Number(checked.value) : null;
+  return checked && !checked.defaultChecked ? Number(checked.value) : null;
 }
 
 function startCall(room) {

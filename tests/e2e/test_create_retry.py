@@ -118,3 +118,30 @@ def test_another_lifetime_is_another_attempt(page: Page, browser_log: BrowserLog
     click_create(page)
 
     assert keys[0] == keys[1] != keys[2]
+
+
+def test_a_click_before_the_lifetimes_appear_and_one_after_are_one_attempt(
+    page: Page, browser_log: BrowserLog
+) -> None:
+    """The first click may come before GET /api/health has answered (no lifetime choices yet);
+    with the default lifetime still chosen, the retry is the same request and keeps its key."""
+    browser_log.expect("status of 502")
+    keys: list[str] = []
+    bodies: list[str | None] = []
+    held: list[Route] = []
+
+    def fail(route: Route) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        bodies.append(route.request.post_data)
+        route.fulfill(status=502, json={"error": "upstream_error", "message": "Try again."})
+
+    page.route("**/api/health", lambda route: held.append(route))
+    page.route("**/api/rooms", fail)
+    page.goto("/")
+    click_create(page)
+    held[0].continue_()
+    expect(page.get_by_role("radio", name="5 min", exact=True)).to_be_checked()
+    click_create(page)
+
+    assert bodies == ["{}", "{}"]
+    assert keys[0] == keys[1]
