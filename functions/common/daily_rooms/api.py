@@ -33,17 +33,26 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
     )
 
 
+def _count_error(error: ApiError) -> None:
+    """The metrics of one error answer: 5xx or 4xx, internal errors (our bug, not Daily's or
+    AWS's: they roll a canary back) and the error's own metric, if it has one."""
+    count("ServerErrors" if error.status >= 500 else "ClientErrors")
+    if error.code == ApiError.code:
+        count("InternalErrors")
+    if error.metric:
+        count(error.metric)
+
+
 def resolve(app: APIGatewayHttpResolver, event: dict, context: LambdaContext) -> dict:
     """Resolve the event; even one the resolver cannot read is answered with JSON."""
     try:
         return app.resolve(event, context)
     except Exception:
         logger.exception("Event could not be handled")
-        count("ServerErrors")
-        count("InternalErrors")  # our bug, not Daily's or AWS's: it rolls a canary back
+        error = ApiError()
+        _count_error(error)
         context_part = event.get("requestContext") if isinstance(event, dict) else None
         request_id = context_part.get("requestId") if isinstance(context_part, dict) else None
-        error = ApiError()
         return {
             "statusCode": error.status,
             "headers": {"Content-Type": "application/json", **JSON_HEADERS},
@@ -66,11 +75,7 @@ def new_resolver(origin: OriginCheck) -> APIGatewayHttpResolver:
         request_id = app.current_event.request_context.request_id
         fields = {"error": error.code, **error.log_fields()}
         logger.info("Request answered with an error", extra=fields)
-        count("ServerErrors" if error.status >= 500 else "ClientErrors")
-        if error.code == ApiError.code:  # internal_error: our bug, it rolls a canary back
-            count("InternalErrors")
-        if error.metric:
-            count(error.metric)
+        _count_error(error)
         return json_response(error.status, error.body(request_id), error.headers)
 
     @app.exception_handler(ApiError)

@@ -1,4 +1,5 @@
-"""The one logger and the one metrics object of every function (Powertools, service daily-rooms)."""
+"""The one logger and the one metrics object of every function (Powertools; the service name,
+and so the metrics' `service` dimension, is POWERTOOLS_SERVICE_NAME: the stack's name)."""
 
 from __future__ import annotations
 
