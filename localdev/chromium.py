@@ -159,7 +159,9 @@ def apt_refusal(host: Host) -> str | None:
     if "debian" not in like and "ubuntu" not in like:
         return f"not Debian or Ubuntu (ID={name or 'unknown'})"
     policy = host.run(["apt-cache", "policy", "chromium"]) or ""
-    versions = [line.split(":", 1)[1].strip() for line in policy.splitlines() if "Candidate:" in line]
+    versions = [
+        line.split(":", 1)[1].strip() for line in policy.splitlines() if "Candidate:" in line
+    ]
     if not versions or versions[0] == "(none)":
         return "apt knows no chromium package"
     if "snap" in versions[0]:
