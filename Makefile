@@ -2,8 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.13 matches the Lambda runtime; pyenv provides it on these machines, else fall back to python3.
-PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python 2>/dev/null || command -v python3.13 || command -v python3)
+# The venv's Python: the newest 3.13, 3.12 or 3.11 that runs (Lambda's runtime is 3.13), pyenv's
+# too when it is installed but not the active version; else python3. PYTHON=... overrides.
+ifndef PYTHON
+PYTHON := $(shell for v in 3.13 3.12 3.11; do \
+	for p in "$$(PYENV_VERSION=$$(pyenv latest $$v 2>/dev/null) pyenv which python$$v 2>/dev/null)" \
+		"$$(command -v python$$v)"; do [ -n "$$p" ] && "$$p" -c '' 2>/dev/null && { echo "$$p"; exit; }; \
+	done; done; command -v python3)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -11,8 +17,6 @@ export SAM_CLI_TELEMETRY := 0
 ENV ?= staging
 
 .PHONY: help install browser dev stack test unit integration lint fuzz bench deploy checkov clean
-# GitHub's runners are not root; these machines are.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -33,8 +37,8 @@ $(BIN)/.installed: requirements-dev.txt requirements-local.txt functions/common/
 
 install: $(BIN)/.installed ## create .venv and install the pinned Python packages
 
-browser: ## install Debian's Chromium and the npm packages the browser tests serve
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+browser: $(BIN)/.installed ## find or install Chromium/Chrome (CHROMIUM=... to choose), npm packages of the browser tests
+	@$(BIN)/python -m localdev.chromium --ensure
 	@test -d tests/e2e/node_modules/@daily-co/daily-js || npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
 PORT ?= 3000

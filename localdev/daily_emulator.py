@@ -17,10 +17,8 @@ are silent, this emulator decides as follows, never stricter than Daily:
   already exists", "x contains invalid characters (...)", "exp was '...', which is in the past
   rather than in the future", "exp was '...' but should be a number of seconds since the unix
   epoch", "room x not found" with error "not-found"); the docs fix only `error` and the status.
-- GET /rooms lists live rooms newest first (docs). `ending_before=<id>` returns rooms created
-  before that room and `starting_after=<id>` rooms created after it, as the docs word them (the
-  `limit` nearest the cursor); an unknown id gives an empty page; `limit` is capped at 100 and
-  must be a positive integer.
+- GET /rooms lists live rooms newest first (docs), one page of `limit` rooms (a positive
+  integer, capped at 100); the paging cursors are not emulated: no client here pages.
 - Tokens: minted payloads carry the properties under their short claim names plus `d` (domain
   id) and `iat`, like Daily's decoded example. Validation requires the signature with this key,
   `d` equal to the domain id, an `exp` not past and an `nbf` not future unless
@@ -281,23 +279,11 @@ def _timestamp(now: float) -> str:
 
 
 def _page(rooms: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """The rooms (newest first) a list-rooms query selects; see the module notes on cursors."""
+    """The first `limit` rooms (newest first) of a list-rooms query."""
     raw_limit = query.get("limit", [str(LIST_LIMIT)])[-1]
     if not raw_limit.isdigit() or int(raw_limit) < 1:
         raise _ApiError(400, f"limit was '{raw_limit}' but should be a positive integer")
-    limit = min(int(raw_limit), LIST_LIMIT)
-    ids = [room["id"] for room in rooms]
-    before, after = query.get("ending_before", [None])[-1], query.get("starting_after", [None])[-1]
-    low, high = 0, len(rooms)
-    for cursor, older in ((before, True), (after, False)):
-        if cursor is None:
-            continue
-        if cursor not in ids:
-            return []
-        index = ids.index(cursor)
-        low, high = (max(low, index + 1), high) if older else (low, min(high, index))
-    selected = rooms[low:high]
-    return selected[-limit:] if after is not None and before is None else selected[:limit]
+    return rooms[: min(int(raw_limit), LIST_LIMIT)]
 
 
 def _is_number(value: Any) -> bool:

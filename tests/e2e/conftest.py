@@ -110,7 +110,7 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # A fake camera, for the tests that grant the stand-in its preview.
     args = [*chromium.ARGS, "--use-fake-device-for-media-stream"]
-    browser = playwright.chromium.launch(executable_path=chromium.EXECUTABLE, args=args)
+    browser = playwright.chromium.launch(executable_path=chromium.find().path, args=args)
     yield browser
     browser.close()
 

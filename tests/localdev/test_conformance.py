@@ -70,18 +70,6 @@ def test_room_property_of_another_type_is_refused_with_dailys_error(
     assert emulator.rooms == {}
 
 
-@pytest.mark.parametrize("prop", ROOM_PROPERTIES, ids=ROOM_IDS)
-def test_room_property_is_set_and_reset_by_update(
-    api: Client, clock: FakeClock, prop: Property
-) -> None:
-    api("POST", "/rooms", json={"name": "r"})
-    value = example_of(prop, clock.now)
-    updated = api("POST", "/rooms/r", json={"properties": {prop.name: value}})
-    assert (updated.status_code, updated.json()["config"]) == (200, {prop.name: value})
-    reset = api("POST", "/rooms/r", json={"properties": {prop.name: None}})
-    assert (reset.status_code, reset.json()["config"]) == (200, {})
-
-
 @pytest.mark.parametrize("prop", WITH_DEFAULTS, ids=[prop.name for prop in WITH_DEFAULTS])
 def test_room_property_at_its_documented_default_is_not_in_config(
     api: Client, prop: Property

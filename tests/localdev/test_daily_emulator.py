@@ -37,11 +37,6 @@ def test_base_url_points_at_v1_on_the_bound_port(emulator: DailyEmulator) -> Non
     assert emulator.domain == "acme"
 
 
-def test_base_url_needs_a_started_server() -> None:
-    with pytest.raises(RuntimeError, match="not started"):
-        _ = DailyEmulator().base_url
-
-
 def test_stop_closes_the_port() -> None:
     with DailyEmulator() as daily:
         url = daily.base_url
@@ -141,10 +136,6 @@ def test_null_fields_are_left_unset(api: Client) -> None:
     assert token.status_code == 200
 
 
-def test_random_names_differ(api: Client) -> None:
-    assert api("POST", "/rooms").json()["name"] != api("POST", "/rooms").json()["name"]
-
-
 def test_create_room_config_holds_what_differs_from_defaults(api: Client, clock: FakeClock) -> None:
     properties = {
         "exp": int(clock.now) + 300,
@@ -167,11 +158,6 @@ def test_create_room_config_holds_what_differs_from_defaults(api: Client, clock:
     assert room["url"] == "https://acme.daily.co/Team_room-1"
     defaults = {"start_audio_off"}  # false is its documented default
     assert room["config"] == {k: v for k, v in properties.items() if k not in defaults}
-
-
-def test_created_at_has_milliseconds(api: Client, clock: FakeClock) -> None:
-    clock.advance(0.25)
-    assert api("POST", "/rooms").json()["created_at"] == "2023-11-14T22:13:20.250Z"
 
 
 @pytest.mark.parametrize(
@@ -302,47 +288,14 @@ def test_expired_room_is_treated_as_deleted(api: Client, clock: FakeClock) -> No
     assert api("POST", "/rooms", json={"name": "brief"}).status_code == 200  # the name is free
 
 
-def test_deleting_an_expired_room_removes_it_and_says_deleted(
-    api: Client, clock: FakeClock, emulator: DailyEmulator
-) -> None:
-    api("POST", "/rooms", json={"name": "brief", "properties": {"exp": int(clock.now) + 60}})
-    clock.advance(60)
-    response = api("DELETE", "/rooms/brief")
-
-    assert response.status_code == 404
-    assert response.json() == {
-        "error": "not-found",
-        "info": "room brief not found",
-        "deleted": True,
-    }
-    assert emulator.rooms == {}
-    assert api("DELETE", "/rooms/brief").json() == {
-        "error": "not-found",
-        "info": "room brief not found",
-    }
-
-
 def test_list_rooms_returns_live_rooms_newest_first(api: Client, clock: FakeClock) -> None:
     a = api("POST", "/rooms", json={"name": "a"}).json()
     b = api("POST", "/rooms", json={"name": "b", "properties": {"exp": int(clock.now) + 10}})
     assert api("GET", "/rooms").json() == {"total_count": 2, "data": [b.json(), a]}
+    assert api("GET", "/rooms?limit=1").json() == {"total_count": 2, "data": [b.json()]}
+    assert_error(api("GET", "/rooms?limit=ten"), 400, "invalid-request-error", "limit")
     clock.advance(10)
     assert api("GET", "/rooms").json() == {"total_count": 1, "data": [a]}
-
-
-def test_delete_room(api: Client, emulator: DailyEmulator) -> None:
-    api("POST", "/rooms", json={"name": "gone"})
-    response = api("DELETE", "/rooms/gone")
-    assert response.status_code == 200
-    assert response.json() == {"deleted": True, "name": "gone"}
-    assert emulator.rooms == {}
-    assert api("GET", "/rooms/gone").status_code == 404
-
-
-def test_delete_unknown_room_is_404(api: Client) -> None:
-    response = api("DELETE", "/rooms/ghost")
-    assert response.status_code == 404
-    assert response.json() == {"error": "not-found", "info": "room ghost not found"}
 
 
 def test_unknown_path_is_404(api: Client) -> None:
@@ -486,17 +439,6 @@ def test_delete_room_allows_two_per_second(api: Client, clock: FakeClock) -> Non
     assert api("DELETE", "/rooms/c").status_code == 404
 
 
-def test_delete_room_allows_fifty_per_thirty_seconds(api: Client, clock: FakeClock) -> None:
-    for second in range(25):
-        clock.now = START + second
-        assert api("DELETE", "/rooms/x").status_code == 404
-        assert api("DELETE", "/rooms/x").status_code == 404
-    clock.now = START + 26
-    assert api("DELETE", "/rooms/x").status_code == 429
-    clock.now = START + 30  # the two requests at START have left the window
-    assert api("DELETE", "/rooms/x").status_code == 404
-
-
 def test_rejected_requests_are_logged(api: Client, emulator: DailyEmulator) -> None:
     for _ in range(21):
         api("GET", "/rooms")
@@ -567,12 +509,6 @@ def test_malformed_fault_answers_html(api: Client, emulator: DailyEmulator) -> N
     assert emulator.rooms == {}
 
 
-def test_malformed_fault_can_carry_a_status(api: Client, emulator: DailyEmulator) -> None:
-    emulator.inject(malformed=True, status=502)
-    response = api("GET", "/rooms")
-    assert (response.status_code, response.text) == (502, "<html>oops")
-
-
 def test_delay_fault_delays_normal_handling(api: Client, emulator: DailyEmulator) -> None:
     emulator.inject(delay=0.3)
     started = time.monotonic()
@@ -580,13 +516,6 @@ def test_delay_fault_delays_normal_handling(api: Client, emulator: DailyEmulator
     assert time.monotonic() - started >= 0.3
     assert response.status_code == 200
     assert "slow" in emulator.rooms
-
-
-def test_delay_can_combine_with_a_status(api: Client, emulator: DailyEmulator) -> None:
-    emulator.inject(delay=0.2, status=500)
-    started = time.monotonic()
-    assert api("GET", "/rooms").status_code == 500
-    assert time.monotonic() - started >= 0.2
 
 
 def test_client_timeout_during_a_delay_is_handled_quietly(
@@ -683,12 +612,6 @@ def test_http_fault_injection_rejects_bad_options(api: Client, options: object) 
     assert api("GET", "/rooms").status_code == 200  # nothing was queued
 
 
-def test_http_drop_fault(api: Client) -> None:
-    api.control("POST", "faults", json={"drop": True})
-    with pytest.raises(requests.ConnectionError):
-        api("GET", "/rooms")
-
-
 def test_http_state_and_reset(api: Client, emulator: DailyEmulator, clock: FakeClock) -> None:
     room = api("POST", "/rooms", json={"name": "r"}).json()
     api("POST", "/meeting-tokens", json={"properties": {"room_name": "r"}})
@@ -711,10 +634,3 @@ def test_control_routes_are_unauthenticated_unlogged_and_unlimited(
         assert api.control("GET", "state").status_code == 200
     assert emulator.requests_log == []
     assert api("GET", "/rooms").status_code == 500
-
-
-def test_unknown_control_route_and_wrong_method(api: Client) -> None:
-    assert_error(api.control("GET", "nothing"), 404, "not-found")
-    response = api.control("GET", "reset")
-    assert_error(response, 405, "invalid-request-error")
-    assert response.headers["Allow"] == "POST"

@@ -1,4 +1,4 @@
-"""`sam local invoke` with no AWS account, as close as this machine allows (it has no Docker).
+"""`sam local invoke` with no AWS account and without Docker, as `make test` runs it anywhere.
 
 `python -m localdev.stack` runs as a subprocess and writes the env file. Each file in events/
 then runs through its function's handler in a fresh Python process, with the code laid out as
