@@ -115,6 +115,8 @@ def problems(answer: Answer, response: dict[str, Any] | None) -> list[str]:
 
 def documented_codes(response: dict[str, Any]) -> Iterator[str]:
     """The error codes a response's schema names (const, enum or examples of `error`)."""
+    if "content" not in response:
+        return
     schema = resolve(response["content"]["application/json"]["schema"])
     for part in schema.get("allOf", []):
         error = part.get("properties", {}).get("error", {})
