@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 ENV ?= staging
 
-.PHONY: help install browser dev stack test unit integration lint fuzz bench deploy checkov clean
+.PHONY: help install browser dev stack test unit integration lint fuzz api-fuzz bench deploy checkov clean
 # GitHub's runners are not root; these machines are.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -65,6 +65,9 @@ integration: install ## fast subset: the handlers and deploy.py against moto and
 
 fuzz: install ## the property-based tests with 10,000 examples
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests -m fuzz
+
+api-fuzz: install ## schemathesis against `python -m localdev` from docs/openapi.yaml, 2,000 examples per route
+	API_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest tests/contract/test_fuzz.py
 
 bench: install ## calls, cold start, memory and the visitor's wait of a create (benchmark/README.md)
 	$(BIN)/python -m benchmark
