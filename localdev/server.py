@@ -6,6 +6,9 @@ answer gets the production security headers, read from template.yaml (security_h
 the page is tested as served. Offline (Daily emulator) it also stands in for Daily Prebuilt under
 /__daily__/ (offline_call.py), and only then does its CSP add `frame-src 'self'` for that frame.
 
+The server's own refusals (unknown methods, malformed request lines, oversized headers or
+bodies, missing files) are JSON in the functions' error shape, with the same headers.
+
 Each API request is logged as one line (method, path, status, time, request id); the functions'
 own output (JSON logs, metrics) is shown only when the server is verbose.
 """
@@ -251,7 +254,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         if path.startswith("/api/") or path == "/api":
             self._api(path)
         elif self.command not in ("GET", "HEAD"):
-            self._method_not_allowed(STATIC_METHODS)
+            self._method_not_allowed(STATIC_METHODS, close=True)  # its body is left unread
         elif self.server.offline is not None and path.startswith(PROXY_PATH + "/"):
             answer = self.server.offline.answer(path)
             self._send(answer.status, answer.headers, answer.body)
