@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 ENV ?= staging
 
-.PHONY: help install browser dev stack test unit integration lint fuzz bench deploy checkov clean
+.PHONY: help install browser dev stack test unit integration lint fuzz api-fuzz bench deploy checkov clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ integration: install ## fast subset: the handlers and deploy.py against moto and
 
 fuzz: install ## the property-based tests with 10,000 examples
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests -m fuzz
+
+api-fuzz: install ## schemathesis against `python -m localdev` from docs/openapi.yaml, 2,000 examples per route
+	API_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest tests/contract/test_fuzz.py
 
 bench: install ## calls, cold start, memory and the visitor's wait of a create (benchmark/README.md)
 	$(BIN)/python -m benchmark

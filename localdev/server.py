@@ -6,6 +6,9 @@ answer gets the production security headers, read from template.yaml (security_h
 the page is tested as served. Offline (Daily emulator) it also stands in for Daily Prebuilt under
 /__daily__/ (offline_call.py), and only then does its CSP add `frame-src 'self'` for that frame.
 
+The server's own refusals (unknown methods, malformed request lines, oversized headers or
+bodies, missing files) are JSON in the functions' error shape, with the same headers.
+
 Each API request is logged as one line (method, path, status, time, request id); the functions'
 own output (JSON logs, metrics) is shown only when the server is verbose.
 """
@@ -23,6 +26,7 @@ import traceback
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -40,6 +44,22 @@ FUNCTION_DIRS = [ROOT / "functions" / name for name in ("common", "create_room",
 # HttpApi route key -> handler module, as in template.yaml.
 ROUTES = {"/api/rooms": "create_room", "/api/health": "health"}
 MAX_BODY_BYTES = 1024 * 1024
+# The method each route takes (the functions answer the others 405), and the static files'.
+ROUTE_METHODS = {"/api/rooms": "POST", "/api/health": "GET"}
+STATIC_METHODS = "GET, HEAD"
+# The server's own refusals (request line, headers, version) in the functions' error shape.
+PROTOCOL_ERRORS = {
+    HTTPStatus.BAD_REQUEST: ("invalid_request", "The request line is malformed."),
+    HTTPStatus.REQUEST_URI_TOO_LONG: ("uri_too_long", "The request target is too long."),
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: (
+        "request_header_fields_too_large",
+        "The request has too many header fields, or one that is too long.",
+    ),
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: (
+        "http_version_not_supported",
+        "Use HTTP/1.0 or HTTP/1.1.",
+    ),
+}
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -234,7 +254,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         if path.startswith("/api/") or path == "/api":
             self._api(path)
         elif self.command not in ("GET", "HEAD"):
-            self._send(405, {"Allow": "GET, HEAD", "Content-Type": "text/plain"}, b"Use GET.\n")
+            self._method_not_allowed(STATIC_METHODS, close=True)  # its body is left unread
         elif self.server.offline is not None and path.startswith(PROXY_PATH + "/"):
             answer = self.server.offline.answer(path)
             self._send(answer.status, answer.headers, answer.body)
@@ -243,10 +263,13 @@ class DevRequestHandler(BaseHTTPRequestHandler):
 
     def _api(self, path: str) -> None:
         started = time.monotonic()
-        length = int(self.headers.get("Content-Length") or 0)
+        length_header = (self.headers.get("Content-Length") or "0").strip()
+        if not (length_header.isascii() and length_header.isdigit()):
+            self._send_json(400, "invalid_request", "Content-Length is not a number.", close=True)
+            return
+        length = int(length_header)
         if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            self._send_json(413, "payload_too_large", "The request body is too large.")
+            self._send_json(413, "payload_too_large", "The request body is too large.", close=True)
             return
         body = self.rfile.read(length) if length else b""
         if path not in ROUTES:
@@ -290,7 +313,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         relative = unquote(path).lstrip("/") or "index.html"
         file = (self.server.site_dir / relative).resolve()
         if not file.is_relative_to(self.server.site_dir) or not file.is_file():
-            self._send(404, {"Content-Type": "text/plain; charset=utf-8"}, b"Not found.\n")
+            self._send_json(404, "not_found", "There is no such file.")
             return
         content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
         headers = {
@@ -303,13 +326,56 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             body = body.replace(b"</head>", self.server.offline.meta_tag() + b"</head>", 1)
         self._send(200, headers, body)
 
-    def _send_json(self, status: int, code: str, message: str) -> None:
+    def _send_json(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        close: bool = False,
+    ) -> None:
+        """The server's own error answer, shaped and headed as the functions' are."""
         body = {"error": code, "message": message, "requestId": str(uuid.uuid4())}
-        headers = {**self.server.security_headers, "Content-Type": "application/json"}
-        self._send(status, headers, json.dumps(body).encode())
+        all_headers = {
+            **self.server.security_headers,
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        }
+        self._send(status, all_headers, json.dumps(body).encode(), close=close)
+
+    def _method_not_allowed(self, allow: str, *, close: bool = False) -> None:
+        message = f"Use {allow} on this path."
+        self._send_json(405, "method_not_allowed", message, {"Allow": allow}, close=close)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer what the stdlib refuses (request line, headers, version, an unknown method) as
+        JSON, like every other answer; an unknown method (the stdlib's 501) is a 405."""
+        self.log_error("code %d, message %s", code, message)
+        if self.request_version == "HTTP/0.9" and len(self.requestline.split()) >= 3:
+            # A request line with a version the stdlib could not accept is no HTTP/0.9 request
+            # (whose answer is a bare body): it gets a status line and headers.
+            self.request_version = self.protocol_version
+        path = urlsplit(getattr(self, "path", "") or "").path
+        if code != HTTPStatus.NOT_IMPLEMENTED:
+            error, text = PROTOCOL_ERRORS.get(code, PROTOCOL_ERRORS[HTTPStatus.BAD_REQUEST])
+            self._send_json(code, error, text, close=True)
+        elif path in ROUTE_METHODS:
+            self._method_not_allowed(ROUTE_METHODS[path], close=True)
+        elif path.startswith("/api/") or path == "/api":
+            self._send_json(404, "not_found", "There is no such endpoint.", close=True)
+        else:
+            self._method_not_allowed(STATIC_METHODS, close=True)
 
     def _send(
-        self, status: int, headers: dict[str, str], body: bytes, cookies: Sequence[str] = ()
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        cookies: Sequence[str] = (),
+        *,
+        close: bool = False,
     ) -> None:
         self.send_response(status)
         for name, value in headers.items():
@@ -318,6 +384,8 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         for cookie in cookies:
             self.send_header("Set-Cookie", cookie)
         self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")  # and the stdlib then closes it
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
