@@ -146,8 +146,10 @@ def targets_from_env(secrets: Any) -> list[Target]:
     ]
 
 
-handler = build(
-    boto3.client("codedeploy", config=CLIENT_CONFIG),
-    lambda_invoker(boto3.client("lambda", config=CLIENT_CONFIG)),
-    lambda: targets_from_env(boto3.client("secretsmanager", config=CLIENT_CONFIG)),
+handler = logger.inject_lambda_context(
+    build(
+        boto3.client("codedeploy", config=CLIENT_CONFIG),
+        lambda_invoker(boto3.client("lambda", config=CLIENT_CONFIG)),
+        lambda: targets_from_env(boto3.client("secretsmanager", config=CLIENT_CONFIG)),
+    )
 )
