@@ -13,6 +13,7 @@ import signal
 import sys
 from types import FrameType
 
+from localdev import call_library
 from localdev.local_stack import start_local_stack
 from localdev.server import DevServer
 
@@ -62,12 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_key:
             stack.set_configured(False)
         server.use_stack(stack)
+        server.call_library = call_library.load_for_page()
         print(f"Demo running at {server.url}")
         print(f"Mode: {stack.mode}")
         if args.no_key:
             print("No Daily key in the secret (--no-key): room creation is off, joining works.")
         elif stack.daily is not None:
             print("Calls open a local stand-in for Daily Prebuilt; DAILY_API_KEY gives real ones.")
+        print(server.call_library.summary())
         print("Press Ctrl-C to stop.", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ own output (JSON logs, metrics) is shown only when the server is verbose.
 from __future__ import annotations
 
 import base64
+import html
 import importlib
 import json
 import socket
@@ -33,6 +34,7 @@ from types import ModuleType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from localdev.call_library import LOCAL_PATH, CallLibrary
 from localdev.local_stack import LambdaContext, LocalStack
 from localdev.offline_call import PROXY_PATH, OfflineCall
 from localdev.security_headers import add_source, template_headers
@@ -60,6 +62,10 @@ PROTOCOL_ERRORS = {
         "Use HTTP/1.0 or HTTP/1.1.",
     ),
 }
+SETUP_HINT = (
+    "Dev server: its secret holds no Daily key (make dev NO_KEY=1). Run make dev to create rooms "
+    "on the offline Daily emulator, or make dev DAILY_API_KEY=<your key> for real Daily rooms."
+)
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -187,6 +193,8 @@ class DevServer(ThreadingHTTPServer):
         self.offline: OfflineCall | None = None
         self.handlers: dict[str, ModuleType] = {}
         self.output: FunctionOutput | None = None
+        # The pinned daily-js served from this machine (call_library.py), once `make dev` has it.
+        self.call_library: CallLibrary | None = None
         # One invocation at a time, of any function: Powertools keeps the current event on its
         # router class, which both functions' resolvers share in this one process.
         self.invoke_lock = threading.Lock()
@@ -233,6 +241,16 @@ class DevServer(ThreadingHTTPServer):
                 if self.output is not None:
                     self.output.running.function = False
 
+    def page_additions(self) -> bytes:
+        """What index.html gets before </head> here: the dev server's setup hints, and offline
+        the stand-in's proxy URL. Production's page has neither."""
+        hints = {"setup": SETUP_HINT}
+        if self.call_library is not None and not self.call_library.available:
+            hints["call-library"] = self.call_library.summary()
+        data = " ".join(f'data-{name}="{html.escape(text)}"' for name, text in hints.items())
+        meta = f'<meta name="localdev" {data}>\n'.encode()
+        return meta + (self.offline.meta_tag() if self.offline is not None else b"")
+
     def log(self, line: str) -> None:
         """One line of the server's own log (stderr), unless quiet."""
         if not self.quiet:
@@ -255,6 +273,8 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             self._api(path)
         elif self.command not in ("GET", "HEAD"):
             self._method_not_allowed(STATIC_METHODS, close=True)  # its body is left unread
+        elif path == LOCAL_PATH and self.server.call_library is not None:
+            self._call_library()
         elif self.server.offline is not None and path.startswith(PROXY_PATH + "/"):
             answer = self.server.offline.answer(path)
             self._send(answer.status, answer.headers, answer.body)
@@ -322,9 +342,25 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             "Cache-Control": "no-cache",
         }
         body = file.read_bytes()
-        if file.name == "index.html" and self.server.offline is not None:
-            body = body.replace(b"</head>", self.server.offline.meta_tag() + b"</head>", 1)
+        if file == self.server.site_dir / "index.html":
+            body = body.replace(b"</head>", self.server.page_additions() + b"</head>", 1)
+            if self.server.call_library is not None:
+                body = self.server.call_library.page(body)
         self._send(200, headers, body)
+
+    def _call_library(self) -> None:
+        """The checked daily-js, or a 404 saying why there is none (the page then says so)."""
+        library = self.server.call_library
+        assert library is not None
+        if library.body is None:
+            self._send_json(404, "not_found", library.summary())
+            return
+        headers = {
+            **self.server.security_headers,
+            "Content-Type": CONTENT_TYPES[".js"],
+            "Cache-Control": "no-cache",
+        }
+        self._send(200, headers, library.body)
 
     def _send_json(
         self,
@@ -410,10 +446,17 @@ def _error_code(payload: bytes, status: int) -> str | None:
 
 
 def serve(
-    host: str, port: int, stack: LocalStack, *, quiet: bool = False, verbose: bool = False
+    host: str,
+    port: int,
+    stack: LocalStack,
+    *,
+    quiet: bool = False,
+    verbose: bool = False,
+    call_library: CallLibrary | None = None,
 ) -> DevServer:
     """Start the dev server in a background thread; stop it with shutdown() and server_close()."""
     server = DevServer(host, port, quiet=quiet, verbose=verbose)
+    server.call_library = call_library
     server.use_stack(stack)
     threading.Thread(target=server.serve_forever, name="localdev", daemon=True).start()
     return server

@@ -13,12 +13,25 @@ const nameInput = $("display-name");
 const LIFETIME_MINUTES = [5, 15, 30, 60];
 const NAME_KEY = "displayName"; // localStorage: the name is not a secret, and worth remembering
 const ROOM_KEY = "lastRoom"; // sessionStorage: this tab's last created room, owner token included
+const LIMIT_KEY = "createLimitedUntil"; // sessionStorage: when a 429's Retry-After ends (ms)
 
-const state = { configured: null, creating: false, call: null, rejoinTimer: 0 };
+// Both scripts are deferred and run in order, so by now daily-js has either run or failed.
+const libraryLoaded = typeof window.Daily?.createFrame === "function";
 
-/** Show `message` (and the request id, for support) in the page's alert; empty clears it. */
-function showError(message, requestId = "", { focus = false } = {}) {
-  const alert = $("alert");
+const state = {
+  configured: null,
+  creating: false,
+  call: null,
+  rejoinTimer: 0,
+  invited: false,
+  limitedUntil: 0,
+  limitTimer: 0,
+};
+
+/** Show `message` (and the request id, for support) in an alert ("alert", the page's, or
+ * "create-alert", under Create); empty clears it. */
+function showError(message, requestId = "", { focus = false, target = "alert" } = {}) {
+  const alert = $(target);
   alert.replaceChildren();
   if (!message) return;
   const text = document.createElement("p");
@@ -33,8 +46,10 @@ function showError(message, requestId = "", { focus = false } = {}) {
   if (focus) alert.focus();
 }
 
-/** Show `parts` (strings, or [text] for emphasis) in the page's status line; "" clears it. */
+/** Show `parts` (strings, or [text] for emphasis) in the page's status line; "" clears it.
+ * A problem is marked after the call. */
 function showNotice(...parts) {
+  $("notice").classList.remove("is-problem");
   $("notice").replaceChildren(
     ...parts.filter((part) => part !== "").map((part) => {
       if (typeof part === "string") return part;
@@ -45,20 +60,58 @@ function showNotice(...parts) {
   );
 }
 
-/** "in 8 minutes" (always rounded up: earlier would be refused again), or "at 01:00" when far. */
-function waitText(seconds) {
-  const minutes = Math.max(1, Math.ceil(seconds / 60));
-  if (minutes <= 90) return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
-  const when = new Date(Date.now() + seconds * 1000);
-  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return when.toDateString() === new Date().toDateString() ? `at ${time}` : `tomorrow at ${time}`;
+/** m:ss, or h:mm:ss from an hour on. */
+function formatWait(seconds) {
+  if (seconds < 3600) return formatRemaining(seconds);
+  const hours = Math.floor(seconds / 3600);
+  const rest = formatRemaining(seconds % 3600).padStart(5, "0");
+  return `${hours}:${rest}`;
 }
 
-function createErrorMessage(error) {
-  if (error.code === "rate_limited" && error.retryAfter !== null) {
-    return `The room limit is reached for now. You can create a new room ${waitText(error.retryAfter)}. Joining a room still works.`;
+function limitSecondsLeft() {
+  return Math.max(0, Math.ceil((state.limitedUntil - Date.now()) / 1000));
+}
+
+/** Create stays off until the server's Retry-After has passed, counting down on its label. */
+function limitCreate(retryAfter) {
+  state.limitedUntil = Date.now() + retryAfter * 1000;
+  try {
+    sessionStorage.setItem(LIMIT_KEY, String(state.limitedUntil));
+  } catch {
+    // Without storage a reload forgets the wait; the server still refuses.
   }
-  return error.message;
+  tickLimit();
+}
+
+function tickLimit() {
+  clearTimeout(state.limitTimer);
+  if (limitSecondsLeft() > 0) {
+    // Next tick on the next whole second of the wait.
+    const untilNext = (state.limitedUntil - Date.now()) % 1000 || 1000;
+    state.limitTimer = setTimeout(tickLimit, untilNext + 5);
+  } else if (state.limitedUntil) {
+    state.limitedUntil = 0;
+    try {
+      sessionStorage.removeItem(LIMIT_KEY);
+    } catch {
+      // Nothing was kept.
+    }
+    showError("", "", { target: "create-alert" });
+    showNotice("You can create a room again.");
+  }
+  render();
+}
+
+function restoreLimit() {
+  try {
+    const until = Number(sessionStorage.getItem(LIMIT_KEY));
+    if (until > Date.now()) {
+      state.limitedUntil = until;
+      tickLimit();
+    }
+  } catch {
+    // Unreadable storage: no wait to restore.
+  }
 }
 
 // ---- The room created last in this tab, for "Rejoin" ----
@@ -103,17 +156,31 @@ function updateRejoin() {
 
 // ---- Views ----
 
+function createLabel(waiting) {
+  if (state.creating) return "Creating room…";
+  if (waiting) return `Create again in ${formatWait(waiting)}`;
+  return "Create room and start";
+}
+
 function render() {
   const inCall = state.call !== null;
+  const waiting = limitSecondsLeft();
   $("home").hidden = inCall;
   $("call").hidden = !inCall;
   document.body.classList.toggle("in-call", inCall);
-  $("config-banner").hidden = state.configured !== false;
-  createButton.disabled = state.creating || state.configured === false;
-  $("lifetime").disabled = state.configured === false;
+  document.body.classList.toggle("invited", state.invited);
+  $("library-banner").hidden = libraryLoaded;
+  $("config-banner").hidden = state.configured !== false || !libraryLoaded;
+  createButton.disabled = state.creating || state.configured === false || !libraryLoaded || waiting > 0;
+  $("lifetime").disabled = state.configured === false || !libraryLoaded;
   createButton.setAttribute("aria-busy", String(state.creating));
   createButton.classList.toggle("is-busy", state.creating);
-  $("create-label").textContent = state.creating ? "Creating room…" : "Create room and start";
+  // An invite makes Join the visitor's next step, and Create the other choice.
+  createButton.classList.toggle("primary", !state.invited);
+  createButton.classList.toggle("secondary", state.invited);
+  joinButton.classList.toggle("primary", state.invited);
+  joinButton.classList.toggle("secondary", !state.invited);
+  $("create-label").textContent = createLabel(waiting);
   updateRejoin();
 }
 
@@ -147,11 +214,12 @@ function chosenLifetime() {
 }
 
 function startCall(room) {
-  if (!window.Daily) {
-    showError("The video library could not be loaded from unpkg.com. Check your connection or content blocker, then reload.", "", { focus: true });
+  if (!libraryLoaded) {
+    $("library-banner").focus();
     return;
   }
   showError("");
+  showError("", "", { target: "create-alert" });
   showNotice("");
   const userName = nameInput.value.trim();
   try {
@@ -177,9 +245,15 @@ function endCall(ending) {
 }
 
 async function onCreate() {
-  if (state.creating || state.call) return;
+  if (state.creating || state.call || limitSecondsLeft() > 0) return;
+  // No room is spent on a call this page could not open.
+  if (!libraryLoaded) {
+    $("library-banner").focus();
+    return;
+  }
   state.creating = true;
   showError("");
+  showError("", "", { target: "create-alert" });
   showNotice("");
   render();
   let room = null;
@@ -191,7 +265,9 @@ async function onCreate() {
     if (error.code === "not_configured") {
       state.configured = false;
     } else {
-      showError(createErrorMessage(error), error.requestId);
+      // The server's own words; a 429 also turns Create off for its Retry-After.
+      showError(error.message, error.requestId, { target: "create-alert" });
+      if (error.status === 429 && error.retryAfter) limitCreate(error.retryAfter);
     }
   } finally {
     state.creating = false;
@@ -201,7 +277,7 @@ async function onCreate() {
     rememberRoom(room);
     startCall(room);
   } else {
-    (state.configured === false ? $("config-banner") : $("alert")).focus();
+    (state.configured === false ? $("config-banner") : $("create-alert")).focus();
   }
 }
 
@@ -209,7 +285,7 @@ async function onCreate() {
 
 function checkJoinField({ explain }) {
   const result = checkRoomUrl(roomInput.value);
-  joinButton.disabled = !result.url;
+  joinButton.disabled = !result.url || !libraryLoaded;
   // Once a problem is shown it follows the typing; before that, only blur or submit show one.
   const shown = roomInput.getAttribute("aria-invalid") === "true";
   const invalid = Boolean(result.message) && (explain || shown);
@@ -228,18 +304,38 @@ function onJoin(event) {
   if (!state.call) startCall({ url });
 }
 
-/** An invite link (?room=<daily room url>) fills the field and makes Join the next step. */
+/** An invite link (?room=<daily room url>) fills the field and makes Join the primary action,
+ * first on the page, right under the notice; a link that is no room link is explained there. */
 function acceptInvite() {
   const invited = new URLSearchParams(location.search).get("room");
   if (invited === null) return;
+  state.invited = true;
   roomInput.value = invited;
-  const { url } = checkJoinField({ explain: true });
-  if (!url) return;
+  const { url, message } = checkJoinField({ explain: true });
+  if (!url) {
+    showNotice("This invite link does not open a room. ", message || "It names no room.", " Ask for a new link, or paste the room link below.");
+    $("notice").classList.add("is-problem");
+    render();
+    roomInput.focus();
+    return;
+  }
   roomInput.value = url;
   // The team's address says whose room it is: shown before anyone joins, as the link gives it.
   const { host, pathname } = new URL(url);
   showNotice("You are invited to room ", [pathname.slice(1)], " on ", [host], ". Press Join room to enter.");
+  render();
   joinButton.focus();
+}
+
+/** What only the dev server adds (a <meta name="localdev">): how to set it up, for its banners. */
+function showDevHints() {
+  const meta = document.querySelector('meta[name="localdev"]');
+  if (!meta) return;
+  for (const [id, text] of [["config-dev-hint", meta.dataset.setup], ["library-dev-hint", meta.dataset.callLibrary]]) {
+    if (!text) continue;
+    $(id).textContent = text;
+    $(id).hidden = false;
+  }
 }
 
 function loadName() {
@@ -275,8 +371,10 @@ roomInput.addEventListener("keydown", (event) => {
 $("join-form").addEventListener("submit", onJoin);
 nameInput.addEventListener("input", saveName);
 loadName();
+showDevHints();
 checkJoinField({ explain: false });
 acceptInvite();
+restoreLimit();
 render();
 health().then(({ configured, ttl }) => {
   state.configured = configured;

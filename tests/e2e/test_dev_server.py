@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import html
 import http.client
 import json
 import os
@@ -22,7 +23,7 @@ import requests
 
 from localdev.local_stack import LocalStack
 from localdev.security_headers import add_source, template_headers
-from localdev.server import DevServer, http_api_event, serve
+from localdev.server import SETUP_HINT, DevServer, http_api_event, serve
 from tests.e2e.conftest import DAILY_CDN_URL, DAILY_JS, ROOT
 from tests.helpers import start_in_foreground
 
@@ -65,7 +66,10 @@ def test_with_a_real_key_the_page_is_served_as_in_production(real_key_server: st
     for name, value in production.items():
         assert response.headers[name] == value
     assert "daily-proxy-url" not in response.text
-    assert response.text == (ROOT / "site" / "index.html").read_text()
+    # Production's page, plus the dev server's setup hint (which only its banner shows).
+    page = (ROOT / "site" / "index.html").read_text()
+    hint = f'<meta name="localdev" data-setup="{html.escape(SETUP_HINT)}">\n'
+    assert response.text == page.replace("</head>", hint + "</head>", 1)
     standin = requests.get(real_key_server + "/__daily__/emulator.daily.co/room", timeout=5)
     assert standin.status_code == 404
 
