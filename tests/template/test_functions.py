@@ -1,4 +1,5 @@
-"""Every function: python3.13 on arm64, least-privilege roles, and the origin-verify secret."""
+"""Every function: python3.13 on arm64, least-privilege roles, the origin-verify secret, and the
+PreTraffic check CodeDeploy runs before it moves `live`."""
 
 from __future__ import annotations
 
@@ -34,23 +35,25 @@ def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def referenced_resource(resource: Any) -> str | None:
-    """The template resource a Ref, GetAtt or Sub points at; None for anything else."""
+def referenced_resources(resource: Any) -> set[str]:
+    """The template resources a Ref, GetAtt or Sub names; empty for a literal or a Sub with a
+    wildcard (pseudo parameters such as AWS::Region are left out)."""
     if not isinstance(resource, dict) or len(resource) != 1:
-        return None
+        return set()
     [(function, argument)] = resource.items()
     if function == "Ref":
-        return argument
+        return set() if argument.startswith("AWS::") else {argument}
     if function == "Fn::GetAtt":
-        return argument[0]
+        return {argument[0]}
     if function == "Fn::Sub":
         text, variables = (argument, {}) if isinstance(argument, str) else argument
-        names = {
-            referenced_resource(variables[name]) if name in variables else name
-            for name in SUB_REFERENCE.findall(text)
-        }
-        return names.pop() if len(names) == 1 else None
-    return None
+        if "*" in SUB_REFERENCE.sub("", text):
+            return set()
+        names: set[str] = set()
+        for name in SUB_REFERENCE.findall(text):
+            names |= referenced_resources(variables[name]) if name in variables else {name}
+        return {name for name in names if not name.startswith("AWS::")}
+    return set()
 
 
 def test_every_role_allows_named_actions_on_template_resources_only(
@@ -68,8 +71,9 @@ def test_every_role_allows_named_actions_on_template_resources_only(
                 assert statement["Resource"] == "*", name
                 continue
             for resource in as_list(statement["Resource"]):
-                target = referenced_resource(resource)
-                assert target in resources, f"{name}: {resource} is not a resource of the template"
+                targets = referenced_resources(resource)
+                assert targets, f"{name}: {resource} names no resource of the template"
+                assert targets <= resources, f"{name}: {resource} is not of the template"
 
 
 def test_the_only_managed_policies_are_logs_and_xray_writes(transformed: dict[str, Any]) -> None:
@@ -77,36 +81,15 @@ def test_the_only_managed_policies_are_logs_and_xray_writes(transformed: dict[st
     # its actions (put segments, read sampling rules) have no resource to scope them to.
     functions = resources_of_type(transformed, "AWS::Lambda::Function").values()
     function_roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions}
-    assert len(function_roles) == len(functions) == 2
+    assert len(function_roles) == len(functions) == 3  # create, health, the PreTraffic check
     for name, role in roles(transformed):
         principals = [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
         if name in function_roles:
             assert role["ManagedPolicyArns"] == [BASIC_EXECUTION, XRAY_WRITE_ONLY], name
             assert principals == [{"Service": ["lambda.amazonaws.com"]}], name
-        else:  # CodeDeploy's role for the canary: its own two statements only
+        else:  # CodeDeploy's role for the canary: its own statements only
             assert "ManagedPolicyArns" not in role, name
             assert principals == [{"Service": "codedeploy.amazonaws.com"}], name
-
-
-@pytest.mark.parametrize(
-    "resource",
-    [
-        {"Ref": "HttpApi"},
-        {"Fn::GetAtt": ["StateTable", "Arn"]},
-        {"Fn::Sub": "${StateTable.Arn}/index/*"},
-        {"Fn::Sub": ["${secretArn}", {"secretArn": {"Ref": "StateTable"}}]},  # policy templates
-    ],
-)
-def test_resource_references_are_recognised(resource: dict[str, Any]) -> None:
-    assert referenced_resource(resource) in {"HttpApi", "StateTable"}
-
-
-@pytest.mark.parametrize(
-    "resource",
-    ["*", "arn:aws:secretsmanager:*:*:secret:*", {"Fn::Sub": "arn:${AWS::Partition}:s3:::*"}],
-)
-def test_wildcards_and_literals_are_not_template_resources(resource: Any) -> None:
-    assert referenced_resource(resource) is None
 
 
 def test_functions_run_python313_on_arm64(transformed: dict[str, Any]) -> None:
@@ -126,7 +109,7 @@ def test_functions_know_and_may_read_the_origin_verify_secret(transformed: dict[
         grants = [
             s
             for s in statements(role["Properties"])
-            if referenced_resource(s["Resource"]) == "OriginVerifySecret"
+            if referenced_resources(s["Resource"]) == {"OriginVerifySecret"}
         ]
         assert [as_list(s["Action"]) for s in grants] == [["secretsmanager:GetSecretValue"]], name
 
@@ -137,3 +120,68 @@ def test_tracing_is_off_unless_asked_for(render: Render, enabled: str, mode: str
 
     for name, function in resources_of_type(deployed, "AWS::Lambda::Function").items():
         assert function["Properties"]["TracingConfig"] == {"Mode": mode}, name
+
+
+HOOK = "PreTrafficHookFunction"
+SHIFTED = ("CreateRoomFunction", "HealthFunction")
+
+
+def hook_statements(transformed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    role = transformed["Resources"][HOOK]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return {
+        statement.get("Sid", "secret"): statement
+        for statement in statements(transformed["Resources"][role]["Properties"])
+    }
+
+
+def new_version(transformed: dict[str, Any], function: str) -> str:
+    """The logical id of the version the function's alias `live` is moved to."""
+    alias = transformed["Resources"][f"{function}Aliaslive"]["Properties"]
+    return alias["FunctionVersion"]["Fn::GetAtt"][0]
+
+
+def test_the_hook_has_the_name_codedeploys_managed_policy_may_invoke(raw_template) -> None:
+    # AWSCodeDeployRoleForLambda invokes arn:aws:lambda:*:*:function:CodeDeployHook_* only.
+    name = raw_template["Resources"][HOOK]["Properties"]["FunctionName"]
+
+    assert name == {"Fn::Sub": "CodeDeployHook_${AWS::StackName}-pre-traffic"}
+
+
+def test_each_traffic_shift_runs_the_hook_first(transformed: dict[str, Any]) -> None:
+    for function in SHIFTED:
+        update = transformed["Resources"][f"{function}Aliaslive"]["UpdatePolicy"]
+        assert update["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"] == {"Ref": HOOK}
+
+
+def test_the_hook_is_told_the_new_versions(transformed: dict[str, Any]) -> None:
+    variables = transformed["Resources"][HOOK]["Properties"]["Environment"]["Variables"]
+
+    assert variables["CREATE_ROOM_VERSION"] == {"Ref": new_version(transformed, SHIFTED[0])}
+    assert variables["HEALTH_VERSION"] == {"Ref": new_version(transformed, SHIFTED[1])}
+
+
+def test_the_hook_may_call_only_the_new_versions_and_report_only_to_this_stack(
+    transformed: dict[str, Any],
+) -> None:
+    found = hook_statements(transformed)
+    report, call = found["ReportTheCheck"], found["CallTheNewVersions"]
+    groups = [
+        "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:deploymentgroup:"
+        f"${{ServerlessDeploymentApplication}}/${{{function}DeploymentGroup}}"
+        for function in SHIFTED
+    ]
+
+    assert set(found) == {"ReportTheCheck", "CallTheNewVersions", "secret"}
+    assert report["Action"] == "codedeploy:PutLifecycleEventHookExecutionStatus"
+    assert [r["Fn::Sub"] for r in report["Resource"]] == groups
+    assert call["Action"] == "lambda:InvokeFunction"
+    assert call["Resource"] == [{"Ref": new_version(transformed, f)} for f in SHIFTED]
+    assert found["secret"]["Action"] == ["secretsmanager:GetSecretValue"]
+
+
+def test_codedeploy_may_invoke_the_hook_and_nothing_else(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["DeploymentRole"]["Properties"]
+    [invoke] = [s for s in statements(role) if "lambda:InvokeFunction" in as_list(s["Action"])]
+
+    assert as_list(invoke["Action"]) == ["lambda:InvokeFunction"]
+    assert invoke["Resource"] == {"Fn::GetAtt": [HOOK, "Arn"]}

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from daily_rooms.telemetry import PER_VERSION, version_dimensions
 from tests.template.conftest import ROOT, Render, resources_of_type, rule_failures
 
 # Powertools' `service` dimension is the stack's name, so two stacks in one account and region
 # (staging and prod) never answer each other's alarms.
 SERVICE = [{"Name": "service", "Value": {"Ref": "AWS::StackName"}}]
 FUNCTIONS = ("CreateRoomFunction", "HealthFunction")
+ROLLBACK = {"CreateRoomFunction": "CreateRoomFaultsAlarm", "HealthFunction": "HealthFaultsAlarm"}
 BOUNDARY_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/${PermissionsBoundaryName}"
 SUB_NAME = re.compile(r"\$\{([A-Za-z0-9:]+)(?:\.[A-Za-z]+)?\}")
 
@@ -29,13 +31,34 @@ def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: alarm["Properties"] for name, alarm in found.items()}
 
 
+def watched(alarm: dict[str, Any]) -> list[tuple[str, str, list]]:
+    """(namespace, metric, dimensions) of every metric the alarm reads, metric math included."""
+    if "MetricName" in alarm:
+        return [(alarm["Namespace"], alarm["MetricName"], alarm.get("Dimensions", []))]
+    return [
+        (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Metric"]["Dimensions"])
+        for query in alarm["Metrics"]
+        if (stat := query.get("MetricStat"))
+    ]
+
+
+def evaluated(alarm: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Each metric the alarm reads with its period and statistic: what it judges."""
+    if "MetricName" in alarm:
+        stat = alarm.get("Statistic") or alarm.get("ExtendedStatistic")
+        return [(*watched(alarm)[0], alarm["Period"], stat)]
+    queries = [query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query]
+    return [
+        (*metric, q["Period"], q["Stat"]) for metric, q in zip(watched(alarm), queries, strict=True)
+    ]
+
+
 def alarm_on(template: dict[str, Any], namespace: str, metric: str, dimensions: list) -> dict:
-    """The one alarm on this metric with exactly these dimensions."""
+    """The one alarm reading only this metric, with exactly these dimensions."""
     [found] = [
         alarm
         for alarm in alarms(template).values()
-        if (alarm.get("Namespace"), alarm.get("MetricName"), alarm.get("Dimensions"))
-        == (namespace, metric, dimensions)
+        if watched(alarm) == [(namespace, metric, dimensions)]
     ]
     return found
 
@@ -65,7 +88,7 @@ def test_each_function_logs_to_its_own_group_kept_for_the_retention_parameter(
 def test_every_alarm_is_named_described_and_notifies_the_topic(deployed: dict[str, Any]) -> None:
     found = alarms(deployed)
 
-    assert len(found) == 11
+    assert len(found) == 8
     names = set()
     for logical_id, alarm in found.items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
@@ -73,36 +96,34 @@ def test_every_alarm_is_named_described_and_notifies_the_topic(deployed: dict[st
         assert alarm["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-"), logical_id
         names.add(alarm["AlarmName"]["Fn::Sub"])
         assert len(alarm["AlarmDescription"].split()) >= 12, logical_id  # says what to do
-        # Missing data chosen on purpose: no traffic is no error, except for the key alarm.
-        expected = "ignore" if logical_id == "KeyNotConfiguredAlarm" else "notBreaching"
-        assert alarm["TreatMissingData"] == expected, logical_id
+        # No traffic is no error; and the key alarm clears once no check finds the key missing.
+        assert alarm["TreatMissingData"] == "notBreaching", logical_id
     assert len(names) == len(found)
 
 
-def test_alarms_cover_errors_throttles_daily_key_and_latency(deployed: dict[str, Any]) -> None:
-    server = alarm_on(deployed, "DailyRooms", "ServerErrors", SERVICE)
+def test_alarms_cover_5xx_throttles_daily_key_and_latency(deployed: dict[str, Any]) -> None:
     daily = alarm_on(deployed, "DailyRooms", "DailyFailures", SERVICE)
     key = alarm_on(deployed, "DailyRooms", "KeyConfigured", SERVICE)
     api = alarm_on(
         deployed, "AWS/ApiGateway", "5xx", [{"Name": "ApiId", "Value": {"Ref": "HttpApi"}}]
     )
 
-    assert (server["Statistic"], server["ComparisonOperator"]) == (
-        "Sum",
-        "GreaterThanOrEqualToThreshold",
-    )
-    assert (daily["Statistic"], api["Statistic"]) == ("Sum", "Sum")
+    assert (api["Statistic"], api["Threshold"]) == ("Sum", 3)
+    assert daily["Statistic"] == "Sum"
     # KeyConfigured is 1 or 0 per health check: alarm when no check in the period saw a key.
     assert (key["Statistic"], key["ComparisonOperator"], key["Threshold"]) == (
         "Maximum",
         "LessThanThreshold",
         1,
     )
-    for function in FUNCTIONS:
-        dimensions = [{"Name": "FunctionName", "Value": {"Ref": function}}]
-        for metric in ("Errors", "Throttles"):
-            alarm = alarm_on(deployed, "AWS/Lambda", metric, dimensions)
-            assert alarm["Threshold"] == 1, (function, metric)
+    throttles = {
+        alarm_name
+        for function in FUNCTIONS
+        for alarm_name, alarm in alarms(deployed).items()
+        if ("AWS/Lambda", "Throttles", [{"Name": "FunctionName", "Value": {"Ref": function}}])
+        in watched(alarm)
+    }
+    assert throttles == {"ThrottlesAlarm"}  # one alarm, both functions
     latency = alarm_on(
         deployed,
         "AWS/Lambda",
@@ -113,11 +134,60 @@ def test_alarms_cover_errors_throttles_daily_key_and_latency(deployed: dict[str,
     assert latency["Threshold"] == 3000
 
 
-def test_internal_errors_alarm_at_the_first_one(deployed: dict[str, Any]) -> None:
-    internal = alarm_on(deployed, "DailyRooms", "InternalErrors", SERVICE)
+def test_no_two_alarms_watch_the_same_failure(deployed: dict[str, Any]) -> None:
+    seen: dict[str, str] = {}
+    for name, alarm in alarms(deployed).items():
+        for metric in evaluated(alarm):
+            key = json.dumps(metric, sort_keys=True)
+            assert key not in seen, f"{name} and {seen.get(key)} both watch {metric}"
+            seen[key] = name
+    metrics = {(namespace, metric) for namespace, metric, *_ in map(json.loads, seen)}
+    # The HTTP API's 5xx count every 5xx the functions answer (ServerErrors) and its own.
+    assert ("AWS/ApiGateway", "5xx") in metrics
+    assert ("DailyRooms", "ServerErrors") not in metrics
 
-    assert (internal["Statistic"], internal["Period"], internal["Threshold"]) == ("Sum", 60, 1)
-    assert internal["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+def versioned_alarm_metrics(
+    transformed: dict[str, Any], function: str
+) -> dict[str, dict[str, Any]]:
+    alarm = transformed["Resources"][ROLLBACK[function]]["Properties"]
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    return {
+        query_id: {d["Name"]: d["Value"] for d in query["MetricStat"]["Metric"]["Dimensions"]}
+        for query_id, query in queries.items()
+        if "MetricStat" in query
+    }
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_rollback_alarm_counts_only_its_functions_new_version(
+    transformed: dict[str, Any], function: str
+) -> None:
+    resources = transformed["Resources"]
+    alarm = resources[ROLLBACK[function]]["Properties"]
+    alias_version = resources[f"{function}Aliaslive"]["Properties"]["FunctionVersion"]
+    number = {"Fn::Select": [7, {"Fn::Split": [":", {"Ref": alias_version["Fn::GetAtt"][0]}]}]}
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    dimensions = versioned_alarm_metrics(transformed, function)
+
+    # Lambda's Errors through the alias, of the version the alias is moved to only.
+    assert queries["crashes"]["MetricStat"]["Metric"]["MetricName"] == "Errors"
+    assert dimensions["crashes"] == {
+        "FunctionName": {"Ref": function},
+        "Resource": {"Fn::Sub": f"${{{function}}}:live"},
+        "ExecutedVersion": number,
+    }
+    # The functions' own internal_error count, with the dimensions telemetry.py gives it.
+    assert queries["bugs"]["MetricStat"]["Metric"]["MetricName"] == "InternalErrors"
+    assert "InternalErrors" in PER_VERSION
+    assert set(dimensions["bugs"]) == {"service", *version_dimensions()}
+    assert dimensions["bugs"]["function_name"] == {"Ref": function}
+    assert dimensions["bugs"]["function_version"] == number
+    assert queries["faults"]["Expression"] == "FILL(crashes, 0) + FILL(bugs, 0)"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert {
+        query["MetricStat"]["Period"] for query in queries.values() if "MetricStat" in query
+    } == {60}
 
 
 def test_codedeploy_may_read_exactly_the_rollback_alarms(deployed: dict[str, Any]) -> None:
@@ -137,7 +207,7 @@ def test_codedeploy_may_read_exactly_the_rollback_alarms(deployed: dict[str, Any
     ]
 
     assert {arn["Fn::GetAtt"][0] for arn in statement["Resource"]} == rollback
-    assert "ServerErrorsAlarm" not in rollback
+    assert rollback == set(ROLLBACK.values())
 
 
 def test_latency_threshold_is_a_parameter(render: Render) -> None:
@@ -153,7 +223,7 @@ def test_latency_threshold_is_a_parameter(render: Render) -> None:
 def test_daily_cap_alarm_is_80_percent_of_the_cap_over_a_rolling_day(
     deployed: dict[str, Any],
 ) -> None:
-    [cap] = [a for a in alarms(deployed).values() if "Metrics" in a]
+    cap = alarms(deployed)["DailyCapAlarm"]
     queries = {query["Id"]: query for query in cap["Metrics"]}
 
     for query_id, metric in (
@@ -224,7 +294,7 @@ def test_dashboard_shows_creates_refusals_errors_durations_and_daily_failures(
         query = widgets[title]["properties"]["query"]
         assert 'filter message = "Request answered with an error"' in query  # contract 3
     assert "by `limit`" in widgets["Refusals (429) by limit"]["properties"]["query"]
-    assert len(widgets["Alarms"]["properties"]["alarms"]) == 11
+    assert len(widgets["Alarms"]["properties"]["alarms"]) == len(alarms(transformed))
     lines = [
         line
         for widget in widgets.values()
@@ -255,12 +325,30 @@ def test_functions_shift_traffic_through_codedeploy_and_roll_back_on_alarms(
         ]
     }
     assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
-    rollback = {alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]}
-    own = "CreateRoomErrorsAlarm" if function == "CreateRoomFunction" else "HealthErrorsAlarm"
-    # Only the new version's own faults: ServerErrors also counts Daily's and AWS's trouble, and
-    # rolling back on those would undo a fix while Daily is down.
-    assert rollback == {own, "InternalErrorsAlarm"}
+    rollback = [alarm["Name"]["Ref"] for alarm in group["AlarmConfiguration"]["Alarms"]]
+    # Only the new version's own faults: 5xx also count Daily's and AWS's trouble, and rolling
+    # back on those would undo a fix while Daily is down.
+    assert rollback == [ROLLBACK[function]]
+    assert group["AlarmConfiguration"]["Enabled"] is True
     assert group["ServiceRoleArn"] == {"Fn::GetAtt": ["DeploymentRole", "Arn"]}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_ignore_rollback_alarms_deploys_past_a_raised_alarm(render: Render, function: str) -> None:
+    emergency = render(DeploymentType="Canary10Percent10Minutes", IgnoreRollbackAlarms="true")
+    resources = emergency["Resources"]
+    group = resources[f"{function}DeploymentGroup"]["Properties"]
+    hook = resources[f"{function}Aliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+
+    assert group["AlarmConfiguration"] == {}  # no alarm, and alarm checks off
+    assert hook["BeforeAllowTrafficHook"] == {"Ref": "PreTrafficHookFunction"}  # still checked
+    assert ROLLBACK[function] in resources  # the alarm itself still pages
+
+
+def test_rollback_alarms_are_on_unless_asked_otherwise(raw_template: dict[str, Any]) -> None:
+    assert raw_template["Parameters"]["IgnoreRollbackAlarms"]["Default"] == "false"
+    for env in ("ci", "staging", "prod"):
+        assert samconfig_overrides(env).get("IgnoreRollbackAlarms", "false") == "false", env
 
 
 def test_every_change_publishes_a_version(raw_template: dict[str, Any]) -> None:
@@ -302,7 +390,7 @@ def test_every_role_carries_the_permissions_boundary_when_named(
     bounded = render(PermissionsBoundaryName="daily-rooms-boundary")
     roles = resources_of_type(bounded, "AWS::IAM::Role")
 
-    assert len(roles) == 3  # two functions, CodeDeploy
+    assert len(roles) == 4  # two functions, the PreTraffic check, CodeDeploy
     for name, role in roles.items():
         assert role["Properties"]["PermissionsBoundary"] == {"Fn::Sub": BOUNDARY_ARN}, name
     for name, role in resources_of_type(deployed, "AWS::IAM::Role").items():
