@@ -45,11 +45,16 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 def declared_variables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each serverless function's environment as the template declares it: Globals, then its own."""
+    """Each API function's environment as the template declares it: Globals, then its own.
+
+    The PreTraffic check is left out: it reports to CodeDeploy, which has no local stand-in."""
     shared = template.get("Globals", {}).get("Function", {}).get("Environment", {})
     functions = {}
     for name, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::Serverless::Function":
+        events = resource.get("Properties", {}).get("Events", {}).values()
+        if resource["Type"] == "AWS::Serverless::Function" and any(
+            event["Type"] == "HttpApi" for event in events
+        ):
             own = resource.get("Properties", {}).get("Environment", {})
             functions[name] = {**shared.get("Variables", {}), **own.get("Variables", {})}
     return functions

@@ -437,7 +437,7 @@ def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
     bounded = allowed_actions(boundary_policy())
     roles = resources_of_type(all_features_on(), "AWS::IAM::Role")
 
-    assert len(roles) == 3
+    assert len(roles) == 4  # two functions, the PreTraffic hook, CodeDeploy
     for name, role in roles.items():
         properties = role["Properties"]
         actions = {
