@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -10,7 +11,6 @@ from daily_rooms.api import allow_only, json_response, new_resolver, resolve
 from daily_rooms.create_request import read_create_request
 from daily_rooms.daily_client import DailyClient
 from daily_rooms.quota import Limits, Quota
-from daily_rooms.resolver import Response
 from daily_rooms.room_creator import RoomCreator
 from daily_rooms.settings import Settings
 from daily_rooms.stored_secrets import StoredSecrets
