@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
 import json
 import socket
 import sys
@@ -30,10 +29,10 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from localdev import functions
 from localdev.call_library import LOCAL_PATH, CallLibrary
 from localdev.local_stack import LambdaContext, LocalStack
 from localdev.offline_call import PROXY_PATH, OfflineCall
@@ -41,7 +40,6 @@ from localdev.security_headers import add_source, template_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = ROOT / "site"
-FUNCTION_DIRS = [ROOT / "functions" / name for name in ("common", "create_room", "health")]
 
 # HttpApi route key -> handler module, as in template.yaml.
 ROUTES = {"/api/rooms": "create_room", "/api/health": "health"}
@@ -78,14 +76,6 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
 }
-
-
-def load_handlers() -> dict[str, ModuleType]:
-    """Import the handler modules (only once the local stack has set the environment)."""
-    for directory in FUNCTION_DIRS:
-        if str(directory) not in sys.path:
-            sys.path.insert(0, str(directory))
-    return {path: importlib.import_module(module) for path, module in ROUTES.items()}
 
 
 def http_api_event(
@@ -191,7 +181,7 @@ class DevServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.stack: LocalStack | None = None
         self.offline: OfflineCall | None = None
-        self.handlers: dict[str, ModuleType] = {}
+        self.handlers: dict[str, functions.Handler] = {}
         self.output: FunctionOutput | None = None
         # The pinned daily-js served from this machine (call_library.py), once `make dev` has it.
         self.call_library: CallLibrary | None = None
@@ -216,9 +206,10 @@ class DevServer(ThreadingHTTPServer):
         return headers
 
     def use_stack(self, stack: LocalStack) -> None:
+        """Serve the API on `stack`, with new containers of both functions."""
         self.stack = stack
         self.offline = OfflineCall(stack.daily) if stack.daily is not None else None
-        self.handlers = load_handlers()
+        self.handlers = {"/api/rooms": functions.create_room(), "/api/health": functions.health()}
 
     def hide_function_output(self) -> None:
         """Route stdout through FunctionOutput (call before use_stack; the CLI does)."""
@@ -231,12 +222,12 @@ class DevServer(ThreadingHTTPServer):
             raise RuntimeError("use_stack() must run before the API is served")
         viewer_ip = event["requestContext"]["http"]["sourceIp"]
         event["headers"].update(self.stack.cdn_headers(viewer_ip))
-        module = self.handlers[path]
+        context = LambdaContext(function_name=ROUTES[path])
         with self.invoke_lock:
             if self.output is not None:
                 self.output.running.function = True
             try:
-                return module.handler(event, LambdaContext(function_name=module.__name__))
+                return self.handlers[path](event, context)
             finally:
                 if self.output is not None:
                     self.output.running.function = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -12,6 +13,8 @@ from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
 from daily_rooms.telemetry import count, logger
 from daily_rooms.viewer import OriginCheck
 
+# What Lambda calls: (event, context) -> the HttpApi answer.
+Handler = Callable[[dict, LambdaContext], dict]
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"]
 
