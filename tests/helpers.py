@@ -102,6 +102,13 @@ class MovableClock:
         return time.time() + self.ahead
 
 
+class CrashingSession(requests.Session):
+    """A bug in the create's own code: its first Daily call raises what no handler expects."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        raise RuntimeError("a bug")
+
+
 def _creates_room(request: requests.PreparedRequest) -> bool:
     return request.method == "POST" and (request.url or "").endswith("/rooms")
 

@@ -11,7 +11,7 @@ import requests
 
 from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS, StoredSecrets
 from localdev.local_stack import SECRET_NAME
-from tests.helpers import DailyTransport, Invoker, MovableClock, load_event
+from tests.helpers import CrashingSession, DailyTransport, Invoker, MovableClock, load_event
 from tests.integration.common import verified_claims
 from tests.integration.scenarios import SCENARIOS, Scenario
 
@@ -273,13 +273,6 @@ def test_key_appears_in_no_log_line_and_no_response(
     assert answers[-2][0] == 201
     everything = "\n".join([*logs.lines, json.dumps(answers), printed.out, printed.err])
     assert fresh_stack.api_key not in everything
-
-
-class CrashingSession(requests.Session):
-    """A bug in the create's own code: its first call raises what no handler expects."""
-
-    def request(self, *args, **kwargs):
-        raise RuntimeError("a bug")
 
 
 def metrics_printed(capsys) -> list[str]:
