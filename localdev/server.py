@@ -1,7 +1,8 @@
 """The `make dev` server: serves site/ and runs /api/* through the real Lambda handlers in-process.
 
 Each /api request becomes an HttpApi payload v2 event, with the headers CloudFront adds in
-production, and goes to the same `handler(event, context)` functions that Lambda runs. Every
+production, and goes to a handler built by the function's own `build` factory, as Lambda's import
+builds it (functions.py: each server has its own containers, `use_stack` makes new ones). Every
 answer gets the production security headers, read from template.yaml (security_headers.py), so
 the page is tested as served. Offline (Daily emulator) it also stands in for Daily Prebuilt under
 /__daily__/ (offline_call.py), and only then does its CSP add `frame-src 'self'` for that frame.
@@ -41,7 +42,7 @@ from localdev.security_headers import add_source, template_headers
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = ROOT / "site"
 
-# HttpApi route key -> handler module, as in template.yaml.
+# HttpApi route key -> the function's module, as in template.yaml.
 ROUTES = {"/api/rooms": "create_room", "/api/health": "health"}
 MAX_BODY_BYTES = 1024 * 1024
 # The method each route takes (the functions answer the others 405), and the static files'.

@@ -41,7 +41,7 @@ def build(
         settings.secret_max_age,
         settings.room_naming_secret,
     )
-    origin = OriginCheck(secrets)
+    origin = OriginCheck(secrets, local_only_skip=settings.local_only_skip_origin_verify)
     limits = Limits(
         settings.viewer_limit, settings.prefix_limit, settings.viewer_window, settings.daily_cap
     )

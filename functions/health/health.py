@@ -33,7 +33,8 @@ def build(settings: Settings, secretsmanager: Any) -> Handler:
         settings.origin_verify_secret,
         settings.secret_max_age,
     )
-    app = new_resolver(OriginCheck(secrets))
+    origin = OriginCheck(secrets, local_only_skip=settings.local_only_skip_origin_verify)
+    app = new_resolver(origin)
     allow_only(app, "/api/health", "GET")
 
     @app.get("/api/health")

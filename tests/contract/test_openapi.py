@@ -205,6 +205,16 @@ def _health_secret_unavailable(ctx: Context) -> requests.Response:
     return ctx.health_check()
 
 
+def _rooms_origin_unconfigured(ctx: Context) -> requests.Response:
+    ctx.rooms(origin_verify_secret="")
+    return ctx.create()
+
+
+def _health_origin_unconfigured(ctx: Context) -> requests.Response:
+    ctx.health(origin_verify_secret="")
+    return ctx.health_check()
+
+
 def _limiter_unavailable(ctx: Context) -> requests.Response:
     ctx.rooms(dynamodb=ctx.unreachable_dynamodb())
     return ctx.create()
@@ -327,6 +337,14 @@ SCENARIOS = [
         "secrets refused", "POST", ROOMS, 503, "secret_unavailable", _rooms_secret_unavailable
     ),
     Scenario("DynamoDB down", "POST", ROOMS, 503, "limiter_unavailable", _limiter_unavailable),
+    Scenario(
+        "no origin-verify secret",
+        "POST",
+        ROOMS,
+        503,
+        "origin_check_unconfigured",
+        _rooms_origin_unconfigured,
+    ),
     Scenario("Daily 429", "POST", ROOMS, 503, "upstream_busy", _daily_busy),
     Scenario("Daily too slow", "POST", ROOMS, 504, "upstream_timeout", _daily_times_out),
     *_other_methods(ROOMS, "POST"),
@@ -341,6 +359,14 @@ SCENARIOS = [
         503,
         "secret_unavailable",
         _health_secret_unavailable,
+    ),
+    Scenario(
+        "health, no origin-verify secret",
+        "GET",
+        HEALTH,
+        503,
+        "origin_check_unconfigured",
+        _health_origin_unconfigured,
     ),
     *_other_methods(HEALTH, "GET"),
 ]

@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 
 from tests.helpers import load_event
-from tests.integration.common import create_event, with_limits
+from tests.integration.common import create_event, state_items, with_limits
 
 
 def without(header: str, **headers: str) -> dict:
@@ -150,9 +150,54 @@ def test_calls_with_the_origin_header_pass(fresh_stack, create_room, health):
     assert health(load_event("health/health.json") | {"headers": headers}, via_cdn=False)[0] == 200
 
 
+def test_without_an_origin_verify_secret_every_request_is_refused(
+    fresh_stack, create_room, health, logs
+):
+    """A configuration mistake fails closed: no secret to compare with, no answer but a 503."""
+    unconfigured = {"origin_verify_secret": ""}
+    event = create_event(**{"x-origin-verify": "anything"})
+    answers = [
+        create_room.new(**unconfigured)(event, via_cdn=False),
+        health.new(**unconfigured)(load_event("health/health.json"), via_cdn=False),
+    ]
+
+    for status, headers, body in answers:
+        assert (status, body["error"]) == (503, "origin_check_unconfigured")
+        assert set(body) == {"error", "message", "requestId"}
+        assert "Retry-After" not in headers
+    assert fresh_stack.daily.calls() == []
+    assert state_items(fresh_stack) == {}
+    help_lines = [json.loads(line) for line in logs.lines if "ORIGIN_VERIFY_SECRET" in line]
+    assert [line["level"] for line in help_lines] == ["ERROR", "ERROR"]
+    assert "LOCAL_ONLY_SKIP_ORIGIN_VERIFY=true" in help_lines[0]["message"]
+
+
+def test_the_local_only_setting_lets_a_function_without_the_secret_answer(
+    fresh_stack, create_room, health
+):
+    local = {"origin_verify_secret": "", "local_only_skip_origin_verify": True}
+
+    assert create_room.new(**local)(create_event(), via_cdn=False)[0] == 201
+    assert health.new(**local)(load_event("health/health.json"), via_cdn=False)[0] == 200
+
+
+def test_the_local_only_setting_never_turns_a_configured_check_off(
+    fresh_stack, create_room, health
+):
+    local = {"local_only_skip_origin_verify": True}
+    headers = {"x-origin-verify": "wrong"}
+    answers = [
+        create_room.new(**local)(create_event(**headers), via_cdn=False),
+        health.new(**local)(load_event("health/health.json") | {"headers": headers}, via_cdn=False),
+    ]
+
+    assert [(status, body["error"]) for status, _, body in answers] == [(403, "forbidden")] * 2
+
+
 def test_viewer_header_is_ignored_without_the_origin_check(fresh_stack, create_room, limits):
-    """A caller cannot pick its own viewer address when the check is off (sam local invoke)."""
-    create = limits(per_viewer=1, per_day=100, origin_verify_secret="")
+    """A caller cannot pick its own viewer address when the check is off (local runs only)."""
+    local = {"origin_verify_secret": "", "local_only_skip_origin_verify": True}
+    create = limits(per_viewer=1, per_day=100, **local)
     answers = [
         create(create_event(**{"cloudfront-viewer-address": f"192.0.2.{n}:1"}), via_cdn=False)
         for n in range(2)
