@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import secrets
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -92,11 +91,9 @@ class LocalStack:
         return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)
 
     def set_secret(self, value: str) -> None:
-        """Put a raw value in the API key secret and drop every cached copy."""
+        """Put a raw value in the API key secret (running functions keep their cached copy for
+        its max age, as in Lambda; a function built afterwards reads it)."""
         self.client("secretsmanager").put_secret_value(SecretId=SECRET_NAME, SecretString=value)
-        stored_secrets = sys.modules.get("daily_rooms.stored_secrets")  # loaded with a handler
-        if stored_secrets is not None:
-            stored_secrets.clear_caches()
 
     def set_configured(self, configured: bool) -> None:
         """Put the key into the secret, or an empty one as the template creates it."""

@@ -1,7 +1,8 @@
 """The `make dev` server: serves site/ and runs /api/* through the real Lambda handlers in-process.
 
 Each /api request becomes an HttpApi payload v2 event, with the headers CloudFront adds in
-production, and goes to the same `handler(event, context)` functions that Lambda runs. Every
+production, and goes to a handler built by the function's own `build` factory, as Lambda's import
+builds it (functions.py: each server has its own containers, `use_stack` makes new ones). Every
 answer gets the production security headers, read from template.yaml (security_headers.py), so
 the page is tested as served. Offline (Daily emulator) it also stands in for Daily Prebuilt under
 /__daily__/ (offline_call.py), and only then does its CSP add `frame-src 'self'` for that frame.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
 import json
 import socket
 import sys
@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from localdev import functions
 from localdev.call_library import LOCAL_PATH, CallLibrary
 from localdev.local_stack import LambdaContext, LocalStack
 from localdev.offline_call import PROXY_PATH, OfflineCall
@@ -41,9 +41,8 @@ from localdev.security_headers import add_source, template_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = ROOT / "site"
-FUNCTION_DIRS = [ROOT / "functions" / name for name in ("common", "create_room", "health")]
 
-# HttpApi route key -> handler module, as in template.yaml.
+# HttpApi route key -> the function's module, as in template.yaml.
 ROUTES = {"/api/rooms": "create_room", "/api/health": "health"}
 MAX_BODY_BYTES = 1024 * 1024
 # The method each route takes (the functions answer the others 405), and the static files'.
@@ -78,14 +77,6 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".webmanifest": "application/manifest+json",
 }
-
-
-def load_handlers() -> dict[str, ModuleType]:
-    """Import the handler modules (only once the local stack has set the environment)."""
-    for directory in FUNCTION_DIRS:
-        if str(directory) not in sys.path:
-            sys.path.insert(0, str(directory))
-    return {path: importlib.import_module(module) for path, module in ROUTES.items()}
 
 
 def http_api_event(
@@ -191,7 +182,7 @@ class DevServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.stack: LocalStack | None = None
         self.offline: OfflineCall | None = None
-        self.handlers: dict[str, ModuleType] = {}
+        self.handlers: dict[str, functions.Handler] = {}
         self.output: FunctionOutput | None = None
         # The pinned daily-js served from this machine (call_library.py), once `make dev` has it.
         self.call_library: CallLibrary | None = None
@@ -216,9 +207,10 @@ class DevServer(ThreadingHTTPServer):
         return headers
 
     def use_stack(self, stack: LocalStack) -> None:
+        """Serve the API on `stack`, with new containers of both functions."""
         self.stack = stack
         self.offline = OfflineCall(stack.daily) if stack.daily is not None else None
-        self.handlers = load_handlers()
+        self.handlers = {"/api/rooms": functions.create_room(), "/api/health": functions.health()}
 
     def hide_function_output(self) -> None:
         """Route stdout through FunctionOutput (call before use_stack; the CLI does)."""
@@ -231,12 +223,12 @@ class DevServer(ThreadingHTTPServer):
             raise RuntimeError("use_stack() must run before the API is served")
         viewer_ip = event["requestContext"]["http"]["sourceIp"]
         event["headers"].update(self.stack.cdn_headers(viewer_ip))
-        module = self.handlers[path]
+        context = LambdaContext(function_name=ROUTES[path])
         with self.invoke_lock:
             if self.output is not None:
                 self.output.running.function = True
             try:
-                return module.handler(event, LambdaContext(function_name=module.__name__))
+                return self.handlers[path](event, context)
             finally:
                 if self.output is not None:
                     self.output.running.function = False

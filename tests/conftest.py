@@ -5,7 +5,6 @@ Plain helpers (events, the invoker, log capture) live in tests/helpers.py.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from localdev import functions
 from localdev.local_stack import SERVICE_ENVIRONMENT, LocalStack, start_local_stack
 from tests.helpers import Invoker, LogRecorder
 
@@ -42,13 +42,20 @@ def fresh_stack(stack: LocalStack) -> LocalStack:
 
 @pytest.fixture
 def create_room(fresh_stack: LocalStack) -> Invoker:
-    """The create-room handler, imported once the stack's environment is set."""
-    return Invoker(importlib.import_module("create_room"), fresh_stack)
+    """A new create-room container on the stack, its AWS clients in `wiring` (`.new(...)` builds
+    another)."""
+    from daily_rooms import quota, stored_secrets  # imported once the environment is set
+
+    clients = {"secretsmanager": stored_secrets.new_client(), "dynamodb": quota.new_client()}
+    return Invoker(functions.create_room, fresh_stack, **clients)
 
 
 @pytest.fixture
 def health(fresh_stack: LocalStack) -> Invoker:
-    return Invoker(importlib.import_module("health"), fresh_stack)
+    """A new health container on the stack, its client in `wiring` (`.new(...)` builds another)."""
+    from daily_rooms import stored_secrets
+
+    return Invoker(functions.health, fresh_stack, secretsmanager=stored_secrets.new_client())
 
 
 @pytest.fixture

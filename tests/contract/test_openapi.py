@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import inspect
 import json
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from types import ModuleType
 
 import pytest
 import requests
@@ -21,7 +19,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 from openapi_spec_validator import validate
 
-from daily_rooms import errors
+from daily_rooms import errors, quota, stored_secrets
+from localdev import functions
 from localdev import server as dev_server
 from localdev.local_stack import ORIGIN_SECRET_NAME, LocalStack
 from localdev.server import DevServer
@@ -33,20 +32,22 @@ from tests.contract.spec import (
     problems,
     spec,
 )
+from tests.helpers import CrashingSession, MovableClock
 
 ROOMS, HEALTH = "/api/rooms", "/api/health"
 
 
 @dataclass
 class Context:
-    """What a scenario drives: the server's URL, the stack, the loaded handler modules."""
+    """What a scenario drives: the server's URL, the stack, the server's containers."""
 
-    base_url: str
+    server: DevServer
     stack: LocalStack
-    rooms: ModuleType
-    health: ModuleType
-    monkeypatch: pytest.MonkeyPatch
     undo: ExitStack
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url.rstrip("/")
 
     def send(self, method: str, path: str, **kwargs) -> requests.Response:
         return requests.request(method, self.base_url + path, timeout=15, **kwargs)
@@ -61,6 +62,13 @@ class Context:
     def health_check(self) -> requests.Response:
         return self.send("GET", HEALTH)
 
+    def rooms(self, **wiring) -> None:
+        """The server's create-room function becomes a new container built with `wiring`."""
+        self.server.handlers[ROOMS] = functions.create_room(**wiring)
+
+    def health(self, **wiring) -> None:
+        self.server.handlers[HEALTH] = functions.health(**wiring)
+
     def daily_fault(self, **fault) -> None:
         assert self.stack.daily is not None
         self.stack.daily.inject(method="POST", path_prefix="/rooms", times=10, **fault)
@@ -70,49 +78,41 @@ class Context:
         no longer the function's."""
         secretsmanager = self.stack.client("secretsmanager")
         secretsmanager.put_secret_value(SecretId=ORIGIN_SECRET_NAME, SecretString="rotated-away")
-        _clear_secret_caches()
+        self.undo.callback(
+            secretsmanager.put_secret_value,
+            SecretId=ORIGIN_SECRET_NAME,
+            SecretString=self.stack.origin_secret,
+        )
 
-        def restore() -> None:
-            secretsmanager.put_secret_value(
-                SecretId=ORIGIN_SECRET_NAME, SecretString=self.stack.origin_secret
-            )
-            _clear_secret_caches()
-
-        self.undo.callback(restore)
-
-    def secrets_refused(self, module: ModuleType) -> None:
-        """Secrets Manager refuses the read (AccessDenied), inside the function's real client."""
-        module.secrets.fetched_at = None
-        events = module.secrets.client.meta.events
-        event = "before-call.secrets-manager.BatchGetSecretValue"
+    @staticmethod
+    def refusing_secrets() -> object:
+        """The function's own Secrets Manager client, refused the read (AccessDenied)."""
+        client = stored_secrets.new_client()
 
         def refuse(**_) -> tuple[AWSResponse, dict]:
             error = {"Error": {"Code": "AccessDeniedException", "Message": "refused"}}
             return AWSResponse("https://secretsmanager.invalid", 400, {}, None), error
 
-        events.register_first(event, refuse)
-        self.undo.callback(events.unregister, event, refuse)
+        client.meta.events.register_first("before-call.secrets-manager.BatchGetSecretValue", refuse)
+        return client
 
-    def dynamodb_unreachable(self) -> None:
-        events = self.rooms.creator.quota.client.meta.events
+    @staticmethod
+    def unreachable_dynamodb() -> object:
+        """The function's own DynamoDB client, which cannot connect."""
+        client = quota.new_client()
 
         def unreachable(request, **_) -> None:
             raise EndpointConnectionError(endpoint_url=request.url)
 
-        events.register_first("before-send.dynamodb", unreachable)
-        self.undo.callback(events.unregister, "before-send.dynamodb", unreachable)
-
-    def crash(self, owner: object, method: str) -> None:
-        """A bug: `owner.method` raises."""
-
-        def fail(*args, **kwargs):
-            raise RuntimeError("a bug")
-
-        self.monkeypatch.setattr(owner, method, fail)
+        client.meta.events.register_first("before-send.dynamodb", unreachable)
+        return client
 
 
-def _clear_secret_caches() -> None:
-    sys.modules["daily_rooms.stored_secrets"].clear_caches()
+class CrashingSecrets:
+    """A bug: the health function's reads raise what no handler expects."""
+
+    def batch_get_secret_value(self, **_) -> dict:
+        raise RuntimeError("a bug")
 
 
 def keyed(key: str | None = None) -> dict[str, str]:
@@ -132,10 +132,11 @@ class Scenario:
 
 
 def _expired_key(ctx: Context) -> requests.Response:
+    clock = MovableClock()
+    ctx.rooms(clock=clock)
     key = keyed()
     assert ctx.create(b'{"ttl_seconds": 60}', **key).status_code == 201
-    real = time.time
-    ctx.monkeypatch.setattr(time, "time", lambda: real() + 61)  # the room has ended
+    clock.ahead = 61  # the room has ended
     return ctx.create(b'{"ttl_seconds": 60}', **key)
 
 
@@ -154,13 +155,15 @@ def _repeat(ctx: Context) -> requests.Response:
 
 
 def _rate_limited(ctx: Context) -> requests.Response:
+    now = time.time()
+    ctx.rooms(clock=lambda: now)  # all six in one window
     for _ in range(5):
         assert ctx.create().status_code == 201
     return ctx.create()
 
 
 def _daily_times_out(ctx: Context) -> requests.Response:
-    ctx.monkeypatch.setattr(ctx.rooms.creator.daily, "timeout", (1.0, 0.3))
+    ctx.rooms(connect_timeout=1.0, read_timeout=0.3)
     ctx.daily_fault(delay=0.6)
     return ctx.create()
 
@@ -193,27 +196,37 @@ def _unconfigured(ctx: Context) -> requests.Response:
 
 
 def _rooms_secret_unavailable(ctx: Context) -> requests.Response:
-    ctx.secrets_refused(ctx.rooms)
+    ctx.rooms(secretsmanager=ctx.refusing_secrets())
     return ctx.create()
 
 
 def _health_secret_unavailable(ctx: Context) -> requests.Response:
-    ctx.secrets_refused(ctx.health)
+    ctx.health(secretsmanager=ctx.refusing_secrets())
+    return ctx.health_check()
+
+
+def _rooms_origin_unconfigured(ctx: Context) -> requests.Response:
+    ctx.rooms(origin_verify_secret="")
+    return ctx.create()
+
+
+def _health_origin_unconfigured(ctx: Context) -> requests.Response:
+    ctx.health(origin_verify_secret="")
     return ctx.health_check()
 
 
 def _limiter_unavailable(ctx: Context) -> requests.Response:
-    ctx.dynamodb_unreachable()
+    ctx.rooms(dynamodb=ctx.unreachable_dynamodb())
     return ctx.create()
 
 
 def _rooms_bug(ctx: Context) -> requests.Response:
-    ctx.crash(ctx.rooms.creator, "create")
+    ctx.rooms(daily_session=CrashingSession())
     return ctx.create()
 
 
 def _health_bug(ctx: Context) -> requests.Response:
-    ctx.crash(ctx.health.secrets, "is_configured")
+    ctx.health(secretsmanager=CrashingSecrets())
     return ctx.health_check()
 
 
@@ -324,6 +337,14 @@ SCENARIOS = [
         "secrets refused", "POST", ROOMS, 503, "secret_unavailable", _rooms_secret_unavailable
     ),
     Scenario("DynamoDB down", "POST", ROOMS, 503, "limiter_unavailable", _limiter_unavailable),
+    Scenario(
+        "no origin-verify secret",
+        "POST",
+        ROOMS,
+        503,
+        "origin_check_unconfigured",
+        _rooms_origin_unconfigured,
+    ),
     Scenario("Daily 429", "POST", ROOMS, 503, "upstream_busy", _daily_busy),
     Scenario("Daily too slow", "POST", ROOMS, 504, "upstream_timeout", _daily_times_out),
     *_other_methods(ROOMS, "POST"),
@@ -339,6 +360,14 @@ SCENARIOS = [
         "secret_unavailable",
         _health_secret_unavailable,
     ),
+    Scenario(
+        "health, no origin-verify secret",
+        "GET",
+        HEALTH,
+        503,
+        "origin_check_unconfigured",
+        _health_origin_unconfigured,
+    ),
     *_other_methods(HEALTH, "GET"),
 ]
 # What a client may rely on beyond the schema: how long to wait.
@@ -346,18 +375,11 @@ RETRY_AFTER = {"secret_unavailable": "5", "limiter_unavailable": "30", "upstream
 
 
 @pytest.fixture
-def context(
-    api_server: DevServer, fresh_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Context]:
+def context(api_server: DevServer, fresh_stack: LocalStack) -> Iterator[Context]:
+    """Each scenario on new containers of both functions."""
+    api_server.use_stack(fresh_stack)
     with ExitStack() as undo:
-        yield Context(
-            api_server.url.rstrip("/"),
-            fresh_stack,
-            api_server.handlers[ROOMS],
-            api_server.handlers[HEALTH],
-            monkeypatch,
-            undo,
-        )
+        yield Context(api_server, fresh_stack, undo)
 
 
 def answer_of(response: requests.Response) -> Answer:

@@ -161,12 +161,26 @@ class FakeAws:
 class LiveSite:
     """What a deployed stack's SiteUrl and ApiUrl answer, run locally."""
 
-    site_url: str  # the dev server: CloudFront's behaviours and headers
-    api_url: str  # the handlers without CloudFront's headers, as execute-api
+    dev: DevServer  # SiteUrl: CloudFront's behaviours and headers
+    execute_api: ExecuteApiStandIn  # ApiUrl: the handlers without CloudFront's headers
+
+    @property
+    def site_url(self) -> str:
+        return self.dev.url
+
+    @property
+    def api_url(self) -> str:
+        return self.execute_api.url
+
+    def new_containers(self, stack: LocalStack) -> None:
+        """Both URLs answer with new containers of the functions, which read the secrets anew."""
+        self.dev.use_stack(stack)
+        self.dev.offline = None
+        self.execute_api.new_containers()
 
 
 @pytest.fixture(scope="session")
-def live_site(stack: LocalStack) -> Iterator[LiveSite]:
+def live_servers(stack: LocalStack) -> Iterator[LiveSite]:
     dev = DevServer("127.0.0.1", 0)
     dev.use_stack(stack)
     dev.offline = (
@@ -174,10 +188,17 @@ def live_site(stack: LocalStack) -> Iterator[LiveSite]:
     )
     threading.Thread(target=dev.serve_forever, daemon=True).start()
     execute_api = ExecuteApiStandIn()
-    yield LiveSite(dev.url, execute_api.url)
+    yield LiveSite(dev, execute_api)
     execute_api.close()
     dev.shutdown()
     dev.server_close()
+
+
+@pytest.fixture
+def live_site(live_servers: LiveSite, fresh_stack: LocalStack) -> LiveSite:
+    """The live site on the reset stack, with new containers of the functions."""
+    live_servers.new_containers(fresh_stack)
+    return live_servers
 
 
 @pytest.fixture(scope="session")

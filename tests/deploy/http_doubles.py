@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import base64
 import http.client
-import importlib
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from localdev import functions
 from localdev.local_stack import LambdaContext
 from localdev.server import http_api_event
 
@@ -72,8 +72,11 @@ class ExecuteApiStandIn(LoopbackServer):
     """The execute-api URL: the handlers, called without CloudFront's headers."""
 
     def __init__(self) -> None:
-        self.handlers = {path: importlib.import_module(name) for path, name in ROUTES.items()}
+        self.new_containers()
         super().__init__(_Handler)
+
+    def new_containers(self) -> None:
+        self.handlers = {path: getattr(functions, name)() for path, name in ROUTES.items()}
 
     def answer(self, request: _Handler) -> None:
         path = urlsplit(request.path).path
@@ -88,8 +91,7 @@ class ExecuteApiStandIn(LoopbackServer):
             request.client_address[0],
             f"ANY {path}",
         )
-        module = self.handlers[path]
-        result = module.handler(event, LambdaContext(function_name=module.__name__))
+        result = self.handlers[path](event, LambdaContext(function_name=ROUTES[path]))
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
         request.reply(result["statusCode"], (result.get("headers") or {}).items(), body)

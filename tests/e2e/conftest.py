@@ -146,9 +146,15 @@ def browser_log() -> BrowserLog:
 
 @pytest.fixture
 def page(
-    browser: Browser, base_url: str, fresh_stack: LocalStack, browser_log: BrowserLog
+    browser: Browser,
+    dev_server: DevServer,
+    base_url: str,
+    fresh_stack: LocalStack,
+    browser_log: BrowserLog,
 ) -> Iterator[Page]:
-    """A fresh page in its own context, offline, with its console recorded."""
+    """A fresh page in its own context, offline, with its console recorded; the dev server runs
+    new containers of the functions, which read the reset stack's secrets."""
+    dev_server.use_stack(fresh_stack)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base_url)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
     context.route("**/*", offline_router(base_url, browser_log))

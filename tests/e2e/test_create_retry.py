@@ -3,12 +3,12 @@ Idempotency-Key, so the visitor gets the room the first click made, and Daily ho
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
+from localdev import functions
 from localdev.local_stack import LocalStack
+from localdev.server import DevServer
 from tests.e2e.conftest import JOINED, BrowserLog
 
 pytestmark = pytest.mark.e2e
@@ -57,12 +57,11 @@ def test_a_lost_answer_then_create_again_opens_the_room_the_first_click_made(
 
 
 def test_a_504_then_create_again_opens_the_room_daily_made_meanwhile(
-    page: Page, fresh_stack: LocalStack, browser_log: BrowserLog, monkeypatch: pytest.MonkeyPatch
+    page: Page, dev_server: DevServer, fresh_stack: LocalStack, browser_log: BrowserLog
 ) -> None:
     """Daily created the room but answered too late for every attempt of the first create."""
     browser_log.expect("status of 504")
-    daily = importlib.import_module("create_room").creator.daily  # the one the dev server runs
-    monkeypatch.setattr(daily, "timeout", (1.0, 0.5))
+    dev_server.handlers["/api/rooms"] = functions.create_room(connect_timeout=1.0, read_timeout=0.5)
     fresh_stack.daily.inject(method="POST", path_prefix="/rooms", delay=1.0, times=3)
     page.goto("/")
 

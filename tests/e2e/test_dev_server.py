@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -364,10 +363,7 @@ def test_one_function_runs_at_a_time(stack: LocalStack) -> None:
         finished.append("health")
         return {"statusCode": 200}
 
-    server.handlers = {
-        "/api/rooms": SimpleNamespace(handler=slow_create, __name__="create_room"),
-        "/api/health": SimpleNamespace(handler=health, __name__="health"),
-    }
+    server.handlers = {"/api/rooms": slow_create, "/api/health": health}
     event = http_api_event("GET", "/api/health", [], b"", "198.51.100.20", "ANY /api/health")
     calls = [
         threading.Thread(target=server.invoke, args=(path, copy.deepcopy(event)))

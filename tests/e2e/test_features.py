@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from localdev import functions
 from localdev.local_stack import LocalStack
+from localdev.server import DevServer
 from tests.e2e.conftest import JOINED, BrowserLog, create_and_join, seconds
 
 pytestmark = pytest.mark.e2e
@@ -44,14 +44,9 @@ def test_lifetime_choice_sends_ttl_seconds_and_the_countdown_matches(
     assert 890 <= shown <= 900
 
 
-def test_lifetime_choices_follow_the_functions_settings(
-    page: Page, fresh_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    health = sys.modules["health"]  # the handler module the dev server runs
-    narrower = dataclasses.replace(
-        health.settings, min_room_ttl=600, max_room_ttl=1800, room_ttl=1200
-    )
-    monkeypatch.setattr(health, "settings", narrower)
+def test_lifetime_choices_follow_the_functions_settings(page: Page, dev_server: DevServer) -> None:
+    narrower = functions.health(min_room_ttl=600, max_room_ttl=1800, room_ttl=1200)
+    dev_server.handlers["/api/health"] = narrower
     page.goto("/")
     # 5 and 60 minutes are out of range; the server's default (20 min) is offered and chosen.
     assert lifetimes(page) == ["15 min", "20 min", "30 min"]

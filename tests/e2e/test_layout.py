@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from localdev.local_stack import LocalStack
+from localdev.server import DevServer
 from tests.e2e.conftest import BrowserLog, axe_violations, create_and_join, screenshot
 from tests.e2e.test_call import UNREACHABLE_ROOM, pause_the_clock
 from tests.e2e.test_home import rate_limited
@@ -94,7 +95,12 @@ def check(page: Page, name: str, violations: dict[str, list[dict[str, Any]]]) ->
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("size", SIZES)
 def test_every_view_has_no_accessibility_violations(
-    page: Page, fresh_stack: LocalStack, browser_log: BrowserLog, scheme: str, size: str
+    page: Page,
+    dev_server: DevServer,
+    fresh_stack: LocalStack,
+    browser_log: BrowserLog,
+    scheme: str,
+    size: str,
 ) -> None:
     browser_log.expect("https://team.daily.co/standup")  # a room that cannot load, offline
     browser_log.expect("status of 429")
@@ -142,6 +148,7 @@ def test_every_view_has_no_accessibility_violations(
     check(page, f"{prefix}-home-invite", found)
 
     fresh_stack.set_configured(False)
+    dev_server.use_stack(fresh_stack)  # new containers, which read the emptied secret
     page.goto("/")
     expect(page.locator("#config-banner")).to_be_visible()
     check(page, f"{prefix}-home-not-configured", found)

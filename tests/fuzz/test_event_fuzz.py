@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from localdev.daily_emulator import RateLimit, RateLimits
-from localdev.local_stack import LambdaContext
 from tests.helpers import load_event
 from tests.integration.common import verified_claims
 
@@ -123,9 +122,9 @@ def assert_clean_json_answer(answer: dict, api_key: str) -> dict:
 @given(data=st.data())
 def test_any_event_gets_a_clean_json_answer(roomy_daily, create_room, health, logs, data):
     request = data.draw(http_api_events(roomy_daily.origin_secret))
-    module = health.module if request["rawPath"].startswith("/api/health") else create_room.module
+    function = health if request["rawPath"].startswith("/api/health") else create_room
 
-    answer = module.handler(request, LambdaContext(function_name=module.__name__))
+    answer = function.raw(request)
 
     body = assert_clean_json_answer(answer, roomy_daily.api_key)
     event(f"{answer['statusCode']} {body.get('error', 'ok')}")
@@ -140,8 +139,8 @@ def test_any_event_gets_a_clean_json_answer(roomy_daily, create_room, health, lo
     ids=["empty", "no context", "null context", "no method", "not an object"],
 )
 def test_structurally_broken_events_still_get_json(fresh_stack, create_room, health, event):
-    for module in (create_room.module, health.module):
-        answer = module.handler(event, LambdaContext(function_name=module.__name__))
+    for function in (create_room, health):
+        answer = function.raw(event)
 
         assert answer["statusCode"] == 500
         assert json.loads(answer["body"])["error"] == "internal_error"

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.local_stack import REGION, LambdaContext, LocalStack
-from tests.helpers import load_event
+from tests.helpers import Invoker, load_event
 from tests.hooks.aws_double import AwsDouble, aws_double
 
 ACCOUNT = "arn:aws:lambda:us-east-1:123456789012:function"
@@ -24,18 +24,11 @@ HOOK_EVENT = load_event("pre_traffic/hook.json")
 DEPLOYMENT, EXECUTION = HOOK_EVENT["DeploymentId"], HOOK_EVENT["LifecycleEventHookExecutionId"]
 
 
-def as_function(module: ModuleType) -> Any:
-    """The handler module as Lambda runs one version of it: `handler(event, context)`."""
-    return lambda event: module.handler(event, LambdaContext(function_name=module.__name__))
-
-
 @pytest.fixture
-def double(fresh_stack: LocalStack) -> Iterator[AwsDouble]:
+def double(fresh_stack: LocalStack, create_room: Invoker, health: Invoker) -> Iterator[AwsDouble]:
+    """Lambda and CodeDeploy; each new version is a new container of its function."""
     with aws_double() as running:
-        running.functions = {
-            CREATE_VERSION: as_function(importlib.import_module("create_room")),
-            HEALTH_VERSION: as_function(importlib.import_module("health")),
-        }
+        running.functions = {CREATE_VERSION: create_room.raw, HEALTH_VERSION: health.raw}
         running.start_deployment(DEPLOYMENT, EXECUTION)
         yield running
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-
-import pytest
-
-from localdev.local_stack import LambdaContext
 
 
 def emf_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.startswith('{"_aws"')]
 
 
-@pytest.mark.usefixtures("fresh_stack")
-def test_an_internal_error_is_counted_for_the_running_version(capsys, monkeypatch) -> None:
+def test_an_internal_error_is_counted_for_the_running_version(health, capsys, monkeypatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "daily-rooms-prod-health")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "12")
-    health = importlib.import_module("health")
     capsys.readouterr()
 
-    answer = health.handler({"requestContext": "unreadable"}, LambdaContext(function_name="health"))
+    answer = health.raw({"requestContext": "unreadable"})
 
     assert json.loads(answer["body"])["error"] == "internal_error"
     versioned = [

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
-import pytest
 import requests
 
-from daily_rooms.quota import Limits
 from localdev.local_stack import STATE_TABLE, LocalStack
 from tests.helpers import Invoker, load_event
 
@@ -38,17 +37,27 @@ def verified_claims(stack: LocalStack, token: str) -> dict:
     return response.json()
 
 
-def set_limits(
-    invoker: Invoker,
-    monkeypatch: pytest.MonkeyPatch,
+def with_limits(
+    create_room: Invoker,
     per_viewer: int,
     per_day: int,
     per_prefix: int = 1000,
     window: int = 600,
-) -> None:
-    """Set the create function's limits for one test."""
-    quota = invoker.module.creator.quota
-    monkeypatch.setattr(quota, "limits", Limits(per_viewer, per_prefix, window, per_day))
+    now: float | None = None,
+    **settings,
+) -> Invoker:
+    """A create-room container with these limits and its clock stopped at `now` (this moment by
+    default): every create it makes counts in the same window and the same day, however long
+    the test takes."""
+    stopped = time.time() if now is None else now
+    return create_room.new(
+        viewer_limit=per_viewer,
+        daily_cap=per_day,
+        prefix_limit=per_prefix,
+        viewer_window=window,
+        clock=lambda: stopped,
+        **settings,
+    )
 
 
 def state_items(stack: LocalStack) -> Counter:

@@ -4,16 +4,14 @@ address spoofing, no cross-site creates."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import time
 import urllib.parse
-from types import SimpleNamespace
 
 import pytest
 
 from tests.helpers import load_event
-from tests.integration.common import create_event, set_limits
+from tests.integration.common import create_event, state_items, with_limits
 
 
 def without(header: str, **headers: str) -> dict:
@@ -27,18 +25,17 @@ def form(body: str, content_type: str) -> dict:
 
 
 @pytest.fixture
-def limits(create_room, monkeypatch: pytest.MonkeyPatch):
-    return lambda **values: set_limits(create_room, monkeypatch, **values)
+def limits(create_room):
+    """Create-room containers with other limits, their clocks stopped at the test's start."""
+    now = time.time()
+    return lambda **values: with_limits(create_room, now=now, **values)
 
 
-def test_viewer_gets_429_after_the_limit_and_others_are_unaffected(
-    fresh_stack, create_room, limits, logs, monkeypatch
-):
-    limits(per_viewer=3, per_day=100)
+def test_viewer_gets_429_after_the_limit_and_others_are_unaffected(fresh_stack, create_room, logs):
     # 443 s before the window ends: 7.4 minutes, which must read as 8, never 7.
     now = (int(time.time()) // 600 + 1) * 600 + 157
-    monkeypatch.setattr("daily_rooms.room_creator.time", SimpleNamespace(time=lambda: now))
-    answers = [create_room(create_event(), viewer="203.0.113.5") for _ in range(4)]
+    create = with_limits(create_room, per_viewer=3, per_day=100, now=now)
+    answers = [create(create_event(), viewer="203.0.113.5") for _ in range(4)]
 
     assert [status for status, _, _ in answers] == [201, 201, 201, 429]
     _, headers, body = answers[-1]
@@ -46,16 +43,16 @@ def test_viewer_gets_429_after_the_limit_and_others_are_unaffected(
     assert "3 rooms every 10 minutes" in body["message"]
     assert headers["Retry-After"] == "443"
     assert "Please try again in 8 minutes." in body["message"]  # rounded up, never down
-    assert create_room(create_event(), viewer="203.0.113.6")[0] == 201
+    assert create(create_event(), viewer="203.0.113.6")[0] == 201
     assert len(fresh_stack.daily.rooms) == 4
     refusals = [json.loads(line) for line in logs.lines if "answered with an error" in line]
     assert [(line["error"], line["limit"]) for line in refusals] == [("rate_limited", "viewer")]
 
 
 def test_daily_cap_holds_across_viewers(fresh_stack, create_room, limits):
-    limits(per_viewer=5, per_day=2)
-    statuses = [create_room(create_event(), viewer=f"192.0.2.{n}")[0] for n in range(4)]
-    status, headers, body = create_room(create_event(), viewer="192.0.2.99")
+    create = limits(per_viewer=5, per_day=2)
+    statuses = [create(create_event(), viewer=f"192.0.2.{n}")[0] for n in range(4)]
+    status, headers, body = create(create_event(), viewer="192.0.2.99")
 
     assert statuses == [201, 201, 429, 429]
     assert (status, body["error"]) == (429, "rate_limited")
@@ -65,29 +62,29 @@ def test_daily_cap_holds_across_viewers(fresh_stack, create_room, limits):
 
 
 def test_a_refused_create_does_not_use_up_the_viewers_quota(fresh_stack, create_room, limits):
-    limits(per_viewer=1, per_day=1)
-    create_room(create_event(), viewer="192.0.2.1")
-    refused = create_room(create_event(), viewer="192.0.2.2")
-    limits(per_viewer=1, per_day=5)
+    create = limits(per_viewer=1, per_day=1)
+    create(create_event(), viewer="192.0.2.1")
+    refused = create(create_event(), viewer="192.0.2.2")
+    create = limits(per_viewer=1, per_day=5)
 
     assert refused[0] == 429
-    assert create_room(create_event(), viewer="192.0.2.2")[0] == 201
+    assert create(create_event(), viewer="192.0.2.2")[0] == 201
 
 
 def test_ipv6_viewers_are_limited_per_64_prefix(fresh_stack, create_room, limits):
-    limits(per_viewer=1, per_day=100)
-    first = create_room(create_event(), viewer="2001:db8:1:2::10")
-    same_64 = create_room(create_event(), viewer="2001:db8:1:2:ffff::1")
-    next_64 = create_room(create_event(), viewer="2001:db8:1:3::10")
+    create = limits(per_viewer=1, per_day=100)
+    first = create(create_event(), viewer="2001:db8:1:2::10")
+    same_64 = create(create_event(), viewer="2001:db8:1:2:ffff::1")
+    next_64 = create(create_event(), viewer="2001:db8:1:3::10")
 
     assert (first[0], same_64[0], next_64[0]) == (201, 429, 201)
 
 
 def test_one_ipv6_48_cannot_create_more_than_its_ceiling(fresh_stack, create_room, limits, logs):
     """60 creates from 60 different /64s of one /48: only the /48's ceiling get a room."""
-    limits(per_viewer=5, per_day=1000, per_prefix=10)
-    answers = [create_room(create_event(), viewer=f"2001:db8:7:{n:x}::1") for n in range(60)]
-    other_48 = create_room(create_event(), viewer="2001:db8:8::1")
+    create = limits(per_viewer=5, per_day=1000, per_prefix=10)
+    answers = [create(create_event(), viewer=f"2001:db8:7:{n:x}::1") for n in range(60)]
+    other_48 = create(create_event(), viewer="2001:db8:8::1")
 
     statuses = [status for status, _, _ in answers]
     assert statuses == [201] * 10 + [429] * 50
@@ -99,18 +96,18 @@ def test_one_ipv6_48_cannot_create_more_than_its_ceiling(fresh_stack, create_roo
 
 
 def test_ipv4_mapped_ipv6_counts_as_the_ipv4_viewer(fresh_stack, create_room, limits):
-    limits(per_viewer=1, per_day=100)
-    assert create_room(create_event(), viewer="192.0.2.44")[0] == 201
-    assert create_room(create_event(), viewer="::ffff:192.0.2.44")[0] == 429
+    create = limits(per_viewer=1, per_day=100)
+    assert create(create_event(), viewer="192.0.2.44")[0] == 201
+    assert create(create_event(), viewer="::ffff:192.0.2.44")[0] == 429
 
 
 def test_rooms_are_counted_per_viewer_address_not_per_edge(fresh_stack, create_room, limits):
-    limits(per_viewer=1, per_day=100)
+    create = limits(per_viewer=1, per_day=100)
     event = create_event()
     event["requestContext"]["http"]["sourceIp"] = "130.176.0.1"  # a CloudFront edge address
 
-    assert create_room(event, viewer="198.51.100.1")[0] == 201
-    assert create_room(event, viewer="198.51.100.2")[0] == 201
+    assert create(event, viewer="198.51.100.1")[0] == 201
+    assert create(event, viewer="198.51.100.2")[0] == 201
 
 
 @pytest.mark.parametrize(
@@ -153,20 +150,58 @@ def test_calls_with_the_origin_header_pass(fresh_stack, create_room, health):
     assert health(load_event("health/health.json") | {"headers": headers}, via_cdn=False)[0] == 200
 
 
+def test_without_an_origin_verify_secret_every_request_is_refused(
+    fresh_stack, create_room, health, logs
+):
+    """A configuration mistake fails closed: no secret to compare with, no answer but a 503."""
+    unconfigured = {"origin_verify_secret": ""}
+    event = create_event(**{"x-origin-verify": "anything"})
+    answers = [
+        create_room.new(**unconfigured)(event, via_cdn=False),
+        health.new(**unconfigured)(load_event("health/health.json"), via_cdn=False),
+    ]
+
+    for status, headers, body in answers:
+        assert (status, body["error"]) == (503, "origin_check_unconfigured")
+        assert set(body) == {"error", "message", "requestId"}
+        assert "Retry-After" not in headers
+    assert fresh_stack.daily.calls() == []
+    assert state_items(fresh_stack) == {}
+    help_lines = [json.loads(line) for line in logs.lines if "ORIGIN_VERIFY_SECRET" in line]
+    assert [line["level"] for line in help_lines] == ["ERROR", "ERROR"]
+    assert "LOCAL_ONLY_SKIP_ORIGIN_VERIFY=true" in help_lines[0]["message"]
+
+
+def test_the_local_only_setting_lets_a_function_without_the_secret_answer(
+    fresh_stack, create_room, health
+):
+    local = {"origin_verify_secret": "", "local_only_skip_origin_verify": True}
+
+    assert create_room.new(**local)(create_event(), via_cdn=False)[0] == 201
+    assert health.new(**local)(load_event("health/health.json"), via_cdn=False)[0] == 200
+
+
+def test_the_local_only_setting_never_turns_a_configured_check_off(
+    fresh_stack, create_room, health
+):
+    local = {"local_only_skip_origin_verify": True}
+    headers = {"x-origin-verify": "wrong"}
+    answers = [
+        create_room.new(**local)(create_event(**headers), via_cdn=False),
+        health.new(**local)(load_event("health/health.json") | {"headers": headers}, via_cdn=False),
+    ]
+
+    assert [(status, body["error"]) for status, _, body in answers] == [(403, "forbidden")] * 2
+
+
 def test_viewer_header_is_ignored_without_the_origin_check(fresh_stack, create_room, limits):
-    """A caller cannot pick its own viewer address when the check is off (sam local invoke)."""
-    limits(per_viewer=1, per_day=100)
-    secrets = create_room.module.secrets
-    try:
-        secrets.origin_secret = ""
-        answers = [
-            create_room(
-                create_event(**{"cloudfront-viewer-address": f"192.0.2.{n}:1"}), via_cdn=False
-            )
-            for n in range(2)
-        ]
-    finally:
-        secrets.origin_secret = fresh_stack.env["ORIGIN_VERIFY_SECRET"]
+    """A caller cannot pick its own viewer address when the check is off (local runs only)."""
+    local = {"origin_verify_secret": "", "local_only_skip_origin_verify": True}
+    create = limits(per_viewer=1, per_day=100, **local)
+    answers = [
+        create(create_event(**{"cloudfront-viewer-address": f"192.0.2.{n}:1"}), via_cdn=False)
+        for n in range(2)
+    ]
 
     assert [status for status, _, _ in answers] == [201, 429]
 
@@ -236,10 +271,8 @@ def test_requests_from_other_sites_are_refused(fresh_stack, create_room, headers
     assert fresh_stack.daily.calls() == []
 
 
-def test_an_allowed_origin_may_create_cross_site(fresh_stack, create_room, monkeypatch):
-    allowed = frozenset({"https://app.example.com"})
-    settings = dataclasses.replace(create_room.module.settings, allowed_origins=allowed)
-    monkeypatch.setattr(create_room.module, "settings", settings)
+def test_an_allowed_origin_may_create_cross_site(fresh_stack, create_room):
+    create_room = create_room.new(allowed_origins=frozenset({"https://app.example.com"}))
     ok = create_event("{}", **{"sec-fetch-site": "cross-site", "origin": "https://app.example.com"})
     other = create_event("{}", **{"sec-fetch-site": "cross-site", "origin": "https://b.example"})
 

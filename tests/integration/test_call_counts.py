@@ -7,7 +7,6 @@ calls in the emulator's request log.
 
 from __future__ import annotations
 
-import importlib
 import json
 import uuid
 from collections import Counter
@@ -25,8 +24,7 @@ def measured(stack, create_room: Invoker, event: dict) -> Counter:
     def counted(event_name: str, **_) -> None:  # before-send.<service>.<operation>
         sent[" ".join(event_name.split(".")[1:])] += 1
 
-    module = create_room.module
-    clients = [module.secrets.client, module.creator.quota.client]
+    clients = [create_room.wiring["secretsmanager"], create_room.wiring["dynamodb"]]
     for client in clients:
         client.meta.events.register("before-send", counted)
     before = len(stack.daily.requests_log)
@@ -42,9 +40,8 @@ def measured(stack, create_room: Invoker, event: dict) -> Counter:
 
 @pytest.fixture
 def cold_create_room(create_room: Invoker) -> Invoker:
-    """The handler as a new container imports it: nothing cached."""
-    create_room.module = importlib.reload(create_room.module)
-    return create_room
+    """A new container: nothing cached."""
+    return create_room.new()
 
 
 @pytest.mark.parametrize("with_key", [True, False], ids=["with Idempotency-Key", "without"])

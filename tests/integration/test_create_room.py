@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import time
 
 import pytest
 import requests
 
-from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS
-from localdev.local_stack import SECRET_NAME, LambdaContext
-from tests.helpers import Invoker, load_event
+from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS, StoredSecrets
+from localdev.local_stack import SECRET_NAME
+from tests.helpers import CrashingSession, DailyTransport, Invoker, MovableClock, load_event
 from tests.integration.common import verified_claims
 from tests.integration.scenarios import SCENARIOS, Scenario
 
@@ -45,9 +44,9 @@ def run_scenario(
 
 
 @pytest.fixture
-def short_timeouts(create_room: Invoker, monkeypatch: pytest.MonkeyPatch) -> None:
+def short_timeouts(create_room: Invoker) -> Invoker:
     """Read timeout short enough for the emulator's delay fault to trip it quickly."""
-    monkeypatch.setattr(create_room.module.creator.daily, "timeout", (1.0, 0.5))
+    return create_room.new(connect_timeout=1.0, read_timeout=0.5)
 
 
 def test_creates_room_with_the_original_properties_and_fresh_exp(fresh_stack, create_room):
@@ -85,18 +84,19 @@ def test_room_names_are_server_chosen_and_unguessable(fresh_stack, create_room):
     )
 
 
-def test_exp_is_computed_per_request_not_per_container(fresh_stack, create_room, monkeypatch):
+def test_exp_is_computed_per_request_not_per_container(fresh_stack, create_room):
+    clock = MovableClock()
+    create_room = create_room.new(clock=clock)
     first = create_room(with_body(None))[2]["exp"]
-    real_time = time.time
-    monkeypatch.setattr(time, "time", lambda: real_time() + 120)
+    clock.ahead = 120
     second = create_room(with_body(None))[2]["exp"]
 
     assert second - first >= 119
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
-def test_error_mapping(fresh_stack, create_room, short_timeouts, scenario: Scenario):
-    status, headers, body = run_scenario(fresh_stack, create_room, scenario)
+def test_error_mapping(fresh_stack, short_timeouts, scenario: Scenario):
+    status, headers, body = run_scenario(fresh_stack, short_timeouts, scenario)
 
     assert (status, body["error"]) == (scenario.status, scenario.error)
     assert body["requestId"] == load_event("create_room/create.json")["requestContext"]["requestId"]
@@ -140,7 +140,7 @@ def test_wrong_method_gets_405_with_allow(fresh_stack, create_room):
 def test_warm_call_does_not_fetch_the_secret_again(fresh_stack, create_room):
     fetches: list[str] = []
     create_room(with_body(None))
-    events = create_room.module.secrets.client.meta.events
+    events = create_room.wiring["secretsmanager"].meta.events
     count = lambda **_: fetches.append("secret")  # noqa: E731
     events.register("before-call.secrets-manager", count)
     try:
@@ -155,16 +155,18 @@ def test_warm_call_does_not_fetch_the_secret_again(fresh_stack, create_room):
 
 def test_key_put_after_deploy_is_seen_within_seconds(fresh_stack, create_room):
     """An empty secret is re-read after EMPTY_RECHECK_SECONDS, not after the cache's max age."""
-    fresh_stack.set_configured(False)
-    assert create_room(with_body(None))[2]["error"] == "not_configured"
-    fresh_stack.client("secretsmanager").put_secret_value(  # no cache cleared: as in AWS
-        SecretId=SECRET_NAME, SecretString=json.dumps({"apiKey": fresh_stack.api_key})
+    clock = [time.monotonic()]
+    secrets = StoredSecrets(
+        create_room.wiring["secretsmanager"], SECRET_NAME, "", 300, clock=lambda: clock[0]
     )
-    assert create_room(with_body(None))[2]["error"] == "not_configured"  # still the cached value
+    fresh_stack.set_configured(False)
+    assert not secrets.is_configured()
+    fresh_stack.set_configured(True)
+    assert not secrets.is_configured()  # still the cached value
 
-    create_room.module.secrets.fetched_at -= EMPTY_RECHECK_SECONDS + 1  # as if time had passed
+    clock[0] += EMPTY_RECHECK_SECONDS + 1
 
-    assert create_room(with_body(None))[0] == 201
+    assert secrets.is_configured()
 
 
 ANSWER_CHANGES = {
@@ -181,22 +183,11 @@ ANSWER_CHANGES = {
 
 @pytest.mark.parametrize("change", ANSWER_CHANGES.values(), ids=ANSWER_CHANGES.keys())
 def test_a_room_daily_did_not_make_as_asked_never_reaches_the_page(
-    fresh_stack, create_room, logs, monkeypatch, change
+    fresh_stack, create_room, logs, change
 ):
     """Daily answers 200, but with another room: 502, and neither URL nor token is answered."""
-    session = create_room.module.creator.daily.session
-    real = session.request
-
-    def tampered(method: str, url: str, *args, **kwargs):
-        response = real(method, url, *args, **kwargs)
-        if method == "POST" and url.endswith("/rooms"):
-            room = response.json()
-            change(room)
-            response._content = json.dumps(room).encode()
-        return response
-
-    monkeypatch.setattr(session, "request", tampered)
-    status, _, body = create_room(with_body(None))
+    tampered = create_room.new(daily_session=DailyTransport(rewrite=change).session())
+    status, _, body = tampered(with_body(None))
 
     assert (status, body["error"]) == (502, "upstream_error")
     assert set(body) == {"error", "message", "requestId"}
@@ -221,14 +212,10 @@ def test_every_owner_token_verifies_with_the_key_for_that_room_only(fresh_stack,
     assert fresh_stack.daily.calls(method="POST", path_prefix="/meeting-tokens") == []
 
 
-def test_a_token_for_another_domain_would_not_verify(fresh_stack, create_room, monkeypatch):
+def test_a_token_for_another_domain_would_not_verify(fresh_stack, create_room):
     """The emulator checks `d`: the test above would fail with a wrong domain_id."""
-    domain = create_room.module.creator.daily.domain
-    monkeypatch.setattr(
-        create_room.module.creator.daily,
-        "domain",
-        lambda key, budget: dataclasses.replace(domain(key, budget), id="another-domain"),
-    )
+    domain = {"domainId": "another-domain", "domainName": fresh_stack.daily.domain}
+    fresh_stack.set_secret(json.dumps({"apiKey": fresh_stack.api_key, **domain}))
     body = create_room(with_body(None))[2]
     response = requests.get(
         f"{fresh_stack.daily.base_url}/meeting-tokens/{body['ownerToken']}",
@@ -239,12 +226,8 @@ def test_a_token_for_another_domain_would_not_verify(fresh_stack, create_room, m
     assert response.status_code == 400
 
 
-def test_owner_tokens_can_be_turned_off(fresh_stack, create_room, monkeypatch):
-    creator = create_room.module.creator
-    monkeypatch.setattr(
-        creator, "settings", dataclasses.replace(creator.settings, owner_tokens=False)
-    )
-    status, _, body = create_room(with_body(None))
+def test_owner_tokens_can_be_turned_off(fresh_stack, create_room):
+    status, _, body = create_room.new(owner_tokens=False)(with_body(None))
 
     assert (status, set(body)) == (201, {"name", "url", "exp"})
 
@@ -257,8 +240,7 @@ def test_the_domain_comes_from_the_secret_when_stored_there(fresh_stack, create_
             {"apiKey": fresh_stack.api_key, "domainId": daily.domain_id, "domainName": daily.domain}
         )
     )
-    create_room.module.creator.daily._domain = None  # a new container
-    status, _, body = create_room(with_body(None))
+    status, _, body = create_room(with_body(None))  # a new container: no domain known yet
 
     assert status == 201
     assert [(call.method, call.path) for call in daily.calls()] == [("POST", "/v1/rooms")]
@@ -275,14 +257,15 @@ def test_key_appears_in_no_log_line_and_no_response(
     fresh_stack, create_room, health, logs, short_timeouts, capsys
 ):
     answers = []
-    for number, scenario in enumerate(SCENARIOS):
+    for number, scenario in enumerate(SCENARIOS):  # each in a new container, which reads the key
         fresh_stack.daily.wait_idle()
         fresh_stack.daily.reset()
-        answers.append(run_scenario(fresh_stack, create_room, scenario, f"198.51.100.{number}"))
+        container = short_timeouts.new()
+        answers.append(run_scenario(fresh_stack, container, scenario, f"198.51.100.{number}"))
     fresh_stack.daily.wait_idle()
     fresh_stack.daily.reset()
     fresh_stack.set_configured(True)
-    answers.append(create_room(with_body(None), viewer="198.51.100.200"))
+    answers.append(create_room.new()(with_body(None), viewer="198.51.100.200"))
     answers.append(health(load_event("health/health.json")))
     printed = capsys.readouterr()
 
@@ -304,7 +287,9 @@ def metrics_printed(capsys) -> list[str]:
     return [name for name in names if name != "ColdStart"]
 
 
-def test_each_outcome_has_its_metric(fresh_stack, create_room, monkeypatch, capsys):
+def test_each_outcome_has_its_metric(fresh_stack, create_room, capsys):
+    now = time.time()  # one window for all the creates
+    create_room = create_room.new(clock=lambda: now)
     capsys.readouterr()
     assert create_room(with_body(None))[0] == 201
     assert metrics_printed(capsys) == ["RoomsCreated"]
@@ -313,18 +298,14 @@ def test_each_outcome_has_its_metric(fresh_stack, create_room, monkeypatch, caps
     assert create_room(with_body(None))[0] == 502
     assert sorted(metrics_printed(capsys)) == ["DailyFailures", "ServerErrors"]
 
-    quota = create_room.module.creator.quota
-    monkeypatch.setattr(quota, "limits", dataclasses.replace(quota.limits, per_viewer=1))
-    assert create_room(with_body(None))[0] == 429
+    assert create_room.new(viewer_limit=1)(with_body(None))[0] == 429
     assert sorted(metrics_printed(capsys)) == ["ClientErrors", "RateLimited"]
 
     assert create_room(with_body("{"))[0] == 400
     assert metrics_printed(capsys) == ["ClientErrors"]
 
 
-def test_only_our_own_failures_count_as_internal_errors(
-    fresh_stack, create_room, health, monkeypatch, capsys
-):
+def test_only_our_own_failures_count_as_internal_errors(fresh_stack, create_room, health, capsys):
     """A canary rolls back on InternalErrors: a bug of the new version counts, Daily's trouble
     (a ServerErrors too) does not."""
     capsys.readouterr()
@@ -334,20 +315,13 @@ def test_only_our_own_failures_count_as_internal_errors(
     assert body["error"].startswith("upstream_")
     assert "InternalErrors" not in metrics_printed(capsys)
 
-    def crash(*args, **kwargs):
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(create_room.module.creator, "create", crash)
-    status, _, body = create_room(with_body(None))
+    # InternalErrors twice: for the service, and for the running function's version.
+    ours = ["InternalErrors", "InternalErrors", "ServerErrors"]
+    status, _, body = create_room.new(daily_session=CrashingSession())(with_body(None))
     assert (status, body["error"]) == (500, "internal_error")
-    # InternalErrors twice: the function's total and the one per function version (rollback)
-    assert sorted(metrics_printed(capsys)) == ["InternalErrors", "InternalErrors", "ServerErrors"]
+    assert sorted(metrics_printed(capsys)) == ours
 
-    for module in (create_room.module, health.module):  # the last resort in api.resolve()
-        answer = module.handler([], LambdaContext(function_name=module.__name__))
+    for function in (create_room, health):  # the last resort in api.resolve()
+        answer = function.raw([])
         assert answer["statusCode"] == 500
-        assert sorted(metrics_printed(capsys)) == [
-            "InternalErrors",
-            "InternalErrors",
-            "ServerErrors",
-        ], module
+        assert sorted(metrics_printed(capsys)) == ours, function.build.__name__

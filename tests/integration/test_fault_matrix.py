@@ -7,28 +7,28 @@ inside the real boto3 clients through botocore's events.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import socket
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
-from daily_rooms.daily_client import MAX_CALLS, Budget
-from daily_rooms.deadline import Deadline, bind_to_deadline
+from daily_rooms import quota, stored_secrets
+from daily_rooms.daily_client import MAX_CALLS
+from daily_rooms.deadline import bind_to_deadline
+from localdev import functions
 from localdev.local_stack import SECRET_NAME, LocalStack
-from tests.helpers import Invoker, load_event, silent_endpoint
+from tests.helpers import DailyTransport, Invoker, load_event, silent_endpoint
 
-Undo = Callable[[], object]
-Setup = Callable[[LocalStack, ModuleType, pytest.MonkeyPatch], Undo | None]
+# (stack, the test's container, cleanups) -> the container the faulty create runs in.
+Setup = Callable[[LocalStack, Invoker, ExitStack], Invoker]
 
 
 @dataclass(frozen=True)
@@ -42,91 +42,98 @@ class Fault:
 
 
 def daily_fault(times: int = 10, **fault) -> Setup:
-    def setup(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    def setup(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
         stack.daily.inject(method="POST", path_prefix="/rooms", times=times, **fault)
+        return create_room
 
     return setup
 
 
-def daily_refused(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def daily_refused(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setattr(module.creator.daily, "base_url", f"http://127.0.0.1:{port}/v1")
+    return create_room.new(daily_api_url=f"http://127.0.0.1:{port}/v1")
 
 
-def key_rotated(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def key_rotated(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
     """The key changes at Daily and in the secret; the warm function still holds the old one."""
+    assert create_room(load_event("create_room/create.json"))[0] == 201  # now warm
+    stack.daily.reset()
     new_key = "rotated-" + stack.api_key
     stack.daily.set_api_key(new_key)
     stack.client("secretsmanager").put_secret_value(
         SecretId=SECRET_NAME, SecretString=json.dumps({"apiKey": new_key})
     )
-    monkeypatch.setattr(stack, "api_key", new_key)
+    undo.callback(setattr, stack, "api_key", stack.api_key)
+    stack.api_key = new_key
+    return create_room
 
 
 def secret_error(code: str) -> Setup:
-    def setup(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
-        module.secrets.fetched_at = None  # the cached values are too old: read again
-        events = module.secrets.client.meta.events
+    def setup(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
+        events = create_room.wiring["secretsmanager"].meta.events
 
         def fail(**_) -> tuple[AWSResponse, dict]:
             error = {"Error": {"Code": code, "Message": "injected"}}
             return AWSResponse("https://secretsmanager.invalid", 400, {}, None), error
 
         events.register_first("before-call.secrets-manager.BatchGetSecretValue", fail)
-        return lambda: events.unregister("before-call.secrets-manager.BatchGetSecretValue", fail)
+        undo.callback(events.unregister, "before-call.secrets-manager.BatchGetSecretValue", fail)
+        return create_room
 
     return setup
 
 
-def secret_missing(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
+def secret_missing(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
     secretsmanager = stack.client("secretsmanager")
     secretsmanager.delete_secret(SecretId=SECRET_NAME, ForceDeleteWithoutRecovery=True)
-    module.secrets.fetched_at = None
-    return lambda: secretsmanager.create_secret(Name=SECRET_NAME, SecretString="{}")
+    undo.callback(secretsmanager.create_secret, Name=SECRET_NAME, SecretString="{}")
+    return create_room
 
 
-def secret_empty(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+def secret_empty(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
     stack.set_configured(False)
+    return create_room
 
 
-def dynamodb_down(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
+def dynamodb_down(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
     def unreachable(request, **_) -> None:
         raise EndpointConnectionError(endpoint_url=request.url)
 
-    events = module.creator.quota.client.meta.events
+    events = create_room.wiring["dynamodb"].meta.events
     events.register_first("before-send.dynamodb", unreachable)
-    return lambda: events.unregister("before-send.dynamodb", unreachable)
+    undo.callback(events.unregister, "before-send.dynamodb", unreachable)
+    return create_room
 
 
-def never_answers(owner_of: Callable[[ModuleType], Any], service: str) -> Setup:
+def never_answers(service: str) -> Setup:
     """The service's endpoint is a real listener that accepts connections and never answers;
     the client keeps the function's own configuration (timeouts, retries) and deadline."""
+    modules = {"dynamodb": quota, "secretsmanager": stored_secrets}
 
-    def setup(stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Undo:
-        module.secrets.fetched_at = None  # cold, so Secrets Manager is called too
-        owner = owner_of(module)
-        endpoint = ExitStack()
-        url = endpoint.enter_context(silent_endpoint())
-        client = boto3.client(service, endpoint_url=url, config=owner.client.meta.config)
-        monkeypatch.setattr(owner, "client", bind_to_deadline(client))
-        return endpoint.close
+    def setup(stack: LocalStack, create_room: Invoker, undo: ExitStack) -> Invoker:
+        url = undo.enter_context(silent_endpoint())
+        config = modules[service].CLIENT_CONFIG
+        client = bind_to_deadline(boto3.client(service, endpoint_url=url, config=config))
+        return create_room.new(**{service: client})
 
     return setup
 
 
 def dynamodb_write_answers_late(
-    stack: LocalStack, module: ModuleType, monkeypatch: pytest.MonkeyPatch
-) -> Undo:
+    stack: LocalStack, create_room: Invoker, undo: ExitStack
+) -> Invoker:
     """The write succeeds, but its answer arrives when the deadline is spent."""
-    events = module.creator.quota.client.meta.events
+    events = create_room.wiring["dynamodb"].meta.events
+    deadline = functions.settings().request_deadline
 
     def late(**_) -> None:
-        time.sleep(module.settings.request_deadline)
+        time.sleep(deadline)
 
     events.register("after-call.dynamodb.TransactWriteItems", late)
-    return lambda: events.unregister("after-call.dynamodb.TransactWriteItems", late)
+    undo.callback(events.unregister, "after-call.dynamodb.TransactWriteItems", late)
+    return create_room
 
 
 FAULTS = [
@@ -191,7 +198,7 @@ FAULTS = [
     ),
     Fault(
         "DynamoDB never answers",
-        never_answers(lambda module: module.creator.quota, "dynamodb"),
+        never_answers("dynamodb"),
         503,
         "limiter_unavailable",
         0,
@@ -199,7 +206,7 @@ FAULTS = [
     ),
     Fault(
         "Secrets Manager never answers",
-        never_answers(lambda module: module.secrets, "secretsmanager"),
+        never_answers("secretsmanager"),
         503,
         "secret_unavailable",
         0,
@@ -216,87 +223,79 @@ FAULTS = [
 
 
 @pytest.fixture
-def daily_calls(create_room: Invoker, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every call the Daily client makes, reachable or not, as "METHOD path"."""
-    calls: list[str] = []
-    daily = create_room.module.creator.daily
-    send = daily.session.request
+def transport() -> DailyTransport:
+    return DailyTransport()
 
-    def counting(method: str, url: str, *args, **kwargs):
-        calls.append(f"{method} {url.removeprefix(daily.base_url)}")
-        return send(method, url, *args, **kwargs)
 
-    monkeypatch.setattr(daily.session, "request", counting)
-    monkeypatch.setattr(daily, "timeout", (1.0, 0.5))
-    return calls
+@pytest.fixture
+def create_room(create_room: Invoker, transport: DailyTransport) -> Invoker:
+    """A container whose Daily calls are all seen, reachable or not, with short timeouts, on a
+    secret that holds the key's domain: its creates go straight to `POST /rooms`."""
+    daily = create_room.stack.daily
+    key = {
+        "apiKey": create_room.stack.api_key,
+        "domainId": daily.domain_id,
+        "domainName": daily.domain,
+    }
+    create_room.stack.set_secret(json.dumps(key))
+    return create_room.new(daily_session=transport.session(), connect_timeout=1.0, read_timeout=0.5)
+
+
+def daily_calls(transport: DailyTransport) -> list[str]:
+    """Every call the Daily client made, as "METHOD path"."""
+    return [f"{method} {urlsplit(url).path.removeprefix('/v1')}" for method, url in transport.sent]
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.name)
-def test_fault_matrix(fresh_stack, create_room, daily_calls, monkeypatch, fault: Fault):
-    module = create_room.module
-    warm = Budget(Deadline(5))
-    module.creator.daily.domain(module.secrets.daily_key(), warm)  # as in a reused container
-    daily_calls.clear()
-    undo = fault.setup(fresh_stack, module, monkeypatch)
-    try:
+def test_fault_matrix(fresh_stack, create_room, transport, fault: Fault):
+    with ExitStack() as undo:
+        container = fault.setup(fresh_stack, create_room, undo)
+        transport.sent.clear()
         started = time.monotonic()
-        status, headers, body = create_room(load_event("create_room/create.json"))
+        status, headers, body = container(load_event("create_room/create.json"))
         elapsed = time.monotonic() - started
-    finally:
-        if undo:
-            undo()
 
     assert status == fault.status
     assert body.get("error") == fault.error
     for name, value in fault.headers.items():
         assert headers[name] == value
-    assert daily_calls.count("POST /rooms") == fault.room_posts <= 3
-    assert len(daily_calls) <= MAX_CALLS == 4
-    assert elapsed < module.settings.request_deadline + 1.5 < 10  # the function's timeout
+    calls = daily_calls(transport)
+    assert calls.count("POST /rooms") == fault.room_posts <= 3
+    assert len(calls) <= MAX_CALLS == 4
+    assert elapsed < functions.settings().request_deadline + 1.5 < 10  # the function's timeout
     fresh_stack.daily.wait_idle()
     assert len(fresh_stack.daily.rooms) <= 1
     if status == 201:
         assert body["name"] in fresh_stack.daily.rooms
 
 
-def test_a_cold_create_never_makes_more_than_four_daily_calls(
-    fresh_stack, create_room, daily_calls
-):
+def test_a_cold_create_never_makes_more_than_four_daily_calls(fresh_stack, create_room, transport):
     """Cold: `GET /v1/`, then POSTs failing, then "already exists" would need a fifth call."""
-    create_room.module.creator.daily._domain = None
+    fresh_stack.set_configured(True)  # the key alone: its domain must be asked
     exists = {"error": "invalid-request-error", "info": "a room named x already exists"}
     fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=500, times=2)
     fresh_stack.daily.inject(method="POST", path_prefix="/rooms", status=400, body=exists)
     status, _, body = create_room(load_event("create_room/create.json"))
 
     assert (status, body["error"]) == (502, "upstream_error")
-    assert daily_calls == ["GET /", "POST /rooms", "POST /rooms"]
+    assert daily_calls(transport) == ["GET /", "POST /rooms", "POST /rooms"]
 
 
 @pytest.mark.parametrize(
-    ("owner_of", "service", "error"),
-    [
-        (lambda module: module.creator.quota, "dynamodb", "limiter_unavailable"),
-        (lambda module: module.secrets, "secretsmanager", "secret_unavailable"),
-    ],
+    ("service", "error"),
+    [("dynamodb", "limiter_unavailable"), ("secretsmanager", "secret_unavailable")],
     ids=["DynamoDB", "Secrets Manager"],
 )
 def test_a_slow_aws_call_gets_only_what_is_left_of_the_deadline(
-    fresh_stack, create_room, monkeypatch, owner_of, service, error
+    fresh_stack, create_room, service, error
 ):
     """With 1 s left, a call that never answers times out after that second, not after the
     client's own read timeout (2 s): the answer is a JSON 503 within the deadline."""
-    module = create_room.module
-    monkeypatch.setattr(
-        module, "settings", dataclasses.replace(module.settings, request_deadline=1.0)
-    )
-    undo = never_answers(owner_of, service)(fresh_stack, module, monkeypatch)
-    try:
+    with ExitStack() as undo:
+        container = never_answers(service)(fresh_stack, create_room, undo).new(request_deadline=1.0)
         started = time.monotonic()
-        status, headers, body = create_room(load_event("create_room/create.json"))
+        status, headers, body = container(load_event("create_room/create.json"))
         elapsed = time.monotonic() - started
-    finally:
-        undo()
 
     assert (status, body["error"]) == (503, error)
     assert headers["Content-Type"] == "application/json"

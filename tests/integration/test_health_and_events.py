@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -41,9 +40,8 @@ def test_health_says_whether_the_key_is_in_place(fresh_stack, health, configured
     assert (status, body["configured"]) == (200, configured)
 
 
-def test_health_gives_the_lifetimes_from_the_function_settings(fresh_stack, health, monkeypatch):
-    settings = replace(health.module.settings, min_room_ttl=120, max_room_ttl=1800, room_ttl=900)
-    monkeypatch.setattr(health.module, "settings", settings)
+def test_health_gives_the_lifetimes_from_the_function_settings(fresh_stack, health):
+    health = health.new(min_room_ttl=120, max_room_ttl=1800, room_ttl=900)
     _, _, body = health(load_event("health/health.json"))
 
     assert body["ttl"] == {"min": 120, "max": 1800, "default": 900}

@@ -9,23 +9,25 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-import requests
 
 from daily_rooms.quota import KEY_RETENTION_SECONDS
 from daily_rooms.rooms import derived_name
+from localdev import functions
 from localdev.local_stack import NAMING_SECRET_NAME, STATE_TABLE
+from tests.helpers import DailyTransport, Invoker, MovableClock
 from tests.integration.common import (
     create_event,
     keyed,
-    set_limits,
     state_items,
     verified_claims,
+    with_limits,
 )
 
 
 @pytest.fixture
-def short_timeouts(create_room, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(create_room.module.creator.daily, "timeout", (1.0, 0.5))
+def short_timeouts(create_room) -> Invoker:
+    """Read timeout short enough for the emulator's delay fault to trip it quickly."""
+    return create_room.new(connect_timeout=1.0, read_timeout=0.5)
 
 
 def test_same_key_twice_makes_one_room_spends_one_quota_and_answers_the_same(
@@ -47,8 +49,8 @@ def test_same_key_twice_makes_one_room_spends_one_quota_and_answers_the_same(
     assert state_items(fresh_stack) == {"key": 1, "viewer": 1, "day": 1}
 
 
-def test_a_repeat_is_answered_even_when_the_quota_is_used_up(fresh_stack, create_room, monkeypatch):
-    set_limits(create_room, monkeypatch, per_viewer=1, per_day=100)
+def test_a_repeat_is_answered_even_when_the_quota_is_used_up(fresh_stack, create_room):
+    create_room = with_limits(create_room, per_viewer=1, per_day=100)
     key = str(uuid.uuid4())
     first = create_room(keyed(key))
 
@@ -92,7 +94,6 @@ def test_without_the_room_naming_secret_keyed_creates_are_refused_before_any_quo
 ):
     secretsmanager = fresh_stack.client("secretsmanager")
     secretsmanager.delete_secret(SecretId=NAMING_SECRET_NAME, ForceDeleteWithoutRecovery=True)
-    create_room.module.secrets.fetched_at = None
     try:
         keyed_answer = create_room(keyed(str(uuid.uuid4())))
         unkeyed_answer = create_room(create_event())
@@ -101,7 +102,6 @@ def test_without_the_room_naming_secret_keyed_creates_are_refused_before_any_quo
         secretsmanager.create_secret(
             Name=NAMING_SECRET_NAME, SecretString=fresh_stack.naming_secret
         )
-        create_room.module.secrets.fetched_at = None
 
     assert (keyed_answer[0], keyed_answer[2]["error"]) == (503, "secret_unavailable")
     assert unkeyed_answer[0] == 201  # a random name needs no naming key
@@ -116,44 +116,39 @@ def test_malformed_idempotency_keys_are_refused(fresh_stack, create_room, key):
     assert fresh_stack.daily.calls() == []
 
 
-def lose_answers(create_room, monkeypatch, times: int) -> None:
-    """The next `times` POST /rooms reach Daily, which creates the room, but the answer is lost."""
-    session = create_room.module.creator.daily.session
-    real, left = session.request, [times]
-
-    def losing(method: str, url: str, *args, **kwargs):
-        response = real(method, url, *args, **kwargs)
-        if method == "POST" and url.endswith("/rooms") and left[0]:
-            left[0] -= 1
-            raise requests.ConnectionError("connection reset after the request was sent")
-        return response
-
-    monkeypatch.setattr(session, "request", losing)
+def losing_answers(create_room: Invoker, times: int) -> Invoker:
+    """A container whose next `times` POST /rooms reach Daily, which creates the room, but whose
+    answers are lost."""
+    return create_room.new(daily_session=DailyTransport(lose=times).session())
 
 
-def every_answer_lost(stack, create_room, monkeypatch) -> None:
-    lose_answers(create_room, monkeypatch, times=3)
+def every_answer_lost(stack, create_room: Invoker) -> Invoker:
+    return losing_answers(create_room, times=3)
 
 
-def daily_500(stack, create_room, monkeypatch) -> None:
+def daily_500(stack, create_room: Invoker) -> Invoker:
     stack.daily.inject(method="POST", path_prefix="/rooms", status=500, times=3)
+    return create_room
 
 
-def daily_timeout(stack, create_room, monkeypatch) -> None:
+def daily_timeout(stack, create_room: Invoker) -> Invoker:
     stack.daily.inject(method="POST", path_prefix="/rooms", delay=1.0, times=3)
+    return create_room
 
 
-def deadline_spent_after_the_write(stack, create_room, monkeypatch) -> None:
-    events = create_room.module.creator.quota.client.meta.events
+def deadline_spent_after_the_write(stack, create_room: Invoker) -> Invoker:
+    events = create_room.wiring["dynamodb"].meta.events
+    deadline = functions.settings().request_deadline
 
     def late(**_) -> None:
         events.unregister("after-call.dynamodb.TransactWriteItems", late)
-        time.sleep(create_room.module.settings.request_deadline)
+        time.sleep(deadline)
 
     events.register("after-call.dynamodb.TransactWriteItems", late)
+    return create_room
 
 
-FAILURES: dict[str, tuple[Callable, int, str]] = {
+FAILURES: dict[str, tuple[Callable[..., Invoker], int, str]] = {
     "lost answer": (every_answer_lost, 502, "upstream_error"),
     "Daily 5xx": (daily_500, 502, "upstream_error"),
     "Daily timeout": (daily_timeout, 504, "upstream_timeout"),
@@ -162,17 +157,13 @@ FAILURES: dict[str, tuple[Callable, int, str]] = {
 
 
 @pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
-def test_a_retry_after_any_failure_gets_the_same_single_room(
-    fresh_stack, create_room, short_timeouts, monkeypatch, failure
-):
+def test_a_retry_after_any_failure_gets_the_same_single_room(fresh_stack, short_timeouts, failure):
     setup, status, error = failure
     key = str(uuid.uuid4())
-    setup(fresh_stack, create_room, monkeypatch)
-    failed = create_room(keyed(key))
+    failed = setup(fresh_stack, short_timeouts)(keyed(key))
     fresh_stack.daily.wait_idle()
-    monkeypatch.undo()
-    retried = create_room(keyed(key))
-    again = create_room(keyed(key))
+    retried = short_timeouts(keyed(key))
+    again = short_timeouts(keyed(key))
 
     assert (failed[0], failed[2]["error"]) == (status, error)
     assert retried[0] == again[0] == 201
@@ -184,12 +175,9 @@ def test_a_retry_after_any_failure_gets_the_same_single_room(
     assert verified_claims(fresh_stack, again[2]["ownerToken"])["room_name"] == again[2]["name"]
 
 
-def test_a_lost_answer_inside_one_create_is_recovered_by_its_own_retry(
-    fresh_stack, create_room, monkeypatch
-):
+def test_a_lost_answer_inside_one_create_is_recovered_by_its_own_retry(fresh_stack, create_room):
     """POST /rooms created the room but its answer was lost: the next attempt finds it."""
-    lose_answers(create_room, monkeypatch, times=1)
-    status, _, body = create_room(keyed(str(uuid.uuid4())))
+    status, _, body = losing_answers(create_room, times=1)(keyed(str(uuid.uuid4())))
 
     assert status == 201
     assert list(fresh_stack.daily.rooms) == [body["name"]]
@@ -214,18 +202,12 @@ def test_concurrent_repeats_make_one_room(fresh_stack, create_room):
     assert state_items(fresh_stack) == {"key": 1, "viewer": 1, "day": 1}
 
 
-def at(create_room, monkeypatch, seconds: float) -> None:
-    """Move the function's clock (not the emulator's) `seconds` ahead."""
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + seconds)
-
-
-def test_a_repeat_after_the_room_ended_is_refused_not_made_again(
-    fresh_stack, create_room, monkeypatch
-):
+def test_a_repeat_after_the_room_ended_is_refused_not_made_again(fresh_stack, create_room):
+    clock = MovableClock()  # the function's, not the emulator's
+    create_room = create_room.new(clock=clock)
     key = str(uuid.uuid4())
     first = create_room(keyed(key, '{"ttl_seconds": 60}'))
-    at(create_room, monkeypatch, 61)
+    clock.ahead = 61
     status, _, body = create_room(keyed(key, '{"ttl_seconds": 60}'))
 
     assert first[0] == 201
@@ -233,17 +215,16 @@ def test_a_repeat_after_the_room_ended_is_refused_not_made_again(
     assert len(fresh_stack.daily.rooms) == 1
 
 
-def test_a_key_used_again_once_its_marker_is_gone_names_a_new_room(
-    fresh_stack, create_room, monkeypatch
-):
+def test_a_key_used_again_once_its_marker_is_gone_names_a_new_room(fresh_stack, create_room):
     """TTL deletion is lazy: the condition compares `expiration`, so a stale marker (still in the
     table) lets the key start over: a new room, counted again. Its name comes from the new `exp`,
     so it never meets the old room, which Daily may still hold: expired rooms are "treated as
     having been implicitly deleted" and collected later (reference/rest-api/rooms/delete-room)."""
+    clock = MovableClock()
+    create_room = create_room.new(clock=clock)
     key, later = str(uuid.uuid4()), 60 + KEY_RETENTION_SECONDS
     first = create_room(keyed(key, '{"ttl_seconds": 60}'))
-    at(create_room, monkeypatch, later)
-    monkeypatch.setattr(fresh_stack.daily, "_clock", time.time)  # Daily's clock moves too
+    clock.ahead = later
     second = create_room(keyed(key, '{"ttl_seconds": 60}'))
 
     assert first[0] == second[0] == 201

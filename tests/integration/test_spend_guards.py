@@ -4,7 +4,6 @@ retries leaving time for Daily."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 
@@ -16,13 +15,12 @@ from tests.integration.common import create_event
 def test_the_deadline_fits_in_the_time_lambda_has_left(fresh_stack, create_room):
     """With 3 s left of the invocation (a slow cold start, say) and a Daily that never answers,
     the answer is a JSON 504 before Lambda would stop the function, not after the 7 s deadline."""
-    module = create_room.module
     fresh_stack.daily.inject(method="POST", path_prefix="/rooms", delay=3.5, times=3)
     event = create_event()
     event["headers"] |= fresh_stack.cdn_headers("198.51.100.30")
     context = LambdaContext(function_name="create_room", timeout_seconds=3.0)
 
-    result = module.handler(event, context)
+    result = create_room.raw(event, context)
     left = context.get_remaining_time_in_millis() / 1000
 
     assert result["statusCode"] == 504
@@ -32,8 +30,7 @@ def test_the_deadline_fits_in_the_time_lambda_has_left(fresh_stack, create_room)
 
 def test_a_revoked_key_in_a_cold_container_spends_no_quota(fresh_stack, create_room):
     """The key's domain (`GET /v1/`, once per container) is asked before the quota write, so a
-    key Daily refuses costs the viewer nothing."""
-    create_room.module.creator.daily._domain = None  # a cold container, the secret has no domain
+    key Daily refuses costs the viewer nothing. (The container is new, the secret has no domain.)"""
     fresh_stack.daily.set_api_key("revoked-in-the-dashboard")
 
     status, _, body = create_room(load_event("create_room/create.json"))
@@ -42,17 +39,12 @@ def test_a_revoked_key_in_a_cold_container_spends_no_quota(fresh_stack, create_r
     assert fresh_stack.client("dynamodb").scan(TableName=STATE_TABLE)["Items"] == []
 
 
-def test_conflicts_until_the_end_leave_daily_its_share_of_the_deadline(
-    fresh_stack, create_room, monkeypatch
-):
+def test_conflicts_until_the_end_leave_daily_its_share_of_the_deadline(fresh_stack, create_room):
     """With every write conflicting, the quota write stops retrying while Daily would still
     have its reserve (quota.DAILY_RESERVE_SECONDS): a 503 then, not a write that succeeds with
     nothing left for Daily."""
-    module = create_room.module
     deadline = 3.0
-    monkeypatch.setattr(
-        module, "settings", dataclasses.replace(module.settings, request_deadline=deadline)
-    )
+    create_room = create_room.new(request_deadline=deadline)
     fresh_stack.dynamodb.conflict_every(1)
 
     started = time.monotonic()

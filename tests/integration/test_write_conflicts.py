@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.local_stack import STATE_TABLE
-from tests.integration.common import create_event, keyed, set_limits, state_items
+from tests.integration.common import create_event, keyed, state_items, with_limits
 
 
 def counter(item_id: str, limit: int = 100) -> dict:
@@ -112,9 +112,9 @@ def test_a_scheduled_conflict_has_the_same_shape(fresh_stack):
 
 
 def test_50_creates_with_every_third_write_conflicting_are_all_answered_with_exact_limits(
-    roomy_daily, create_room, monkeypatch
+    roomy_daily, create_room
 ):
-    set_limits(create_room, monkeypatch, per_viewer=5, per_day=1000)
+    create_room = with_limits(create_room, per_viewer=5, per_day=1000)  # all in one window
     viewers = [f"198.51.100.{n}" for n in range(10)]
     roomy_daily.dynamodb.conflict_every(3)
 

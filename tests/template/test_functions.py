@@ -11,7 +11,7 @@ from typing import Any
 import cfnlint
 import pytest
 
-from tests.template.conftest import Render, resources_of_type
+from tests.template.conftest import TEMPLATE, Render, resources_of_type
 
 CFNLINT_DATA = Path(cfnlint.__file__).parent / "data"  # AWS's IAM reference, as cfn-lint ships it
 
@@ -123,6 +123,15 @@ def test_functions_know_and_may_read_the_origin_verify_secret(transformed: dict[
             if referenced_resources(s["Resource"]) == {"OriginVerifySecret"}
         ]
         assert [as_list(s["Action"]) for s in grants] == [["secretsmanager:GetSecretValue"]], name
+
+
+def test_no_deployed_function_may_skip_the_origin_check(transformed: dict[str, Any]) -> None:
+    """The local-only switch that lets a function without an origin-verify secret answer is never
+    set by the template, for any function, nor by a parameter an operator could flip."""
+    for name, function in resources_of_type(transformed, "AWS::Lambda::Function").items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert "LOCAL_ONLY_SKIP_ORIGIN_VERIFY" not in variables, name
+    assert "LOCAL_ONLY_SKIP_ORIGIN_VERIFY" not in TEMPLATE.read_text()
 
 
 @pytest.mark.parametrize(("enabled", "mode"), [("false", "PassThrough"), ("true", "Active")])

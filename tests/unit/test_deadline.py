@@ -42,10 +42,11 @@ def test_a_wait_is_allowed_only_if_a_call_still_fits_after_it():
     assert not deadline.allows_wait(1.0)
 
 
-class FakeSession:
+class FakeSession(requests.Session):
     """Records what the Daily client would send; answers `status` with an empty JSON object."""
 
     def __init__(self, status: int) -> None:
+        super().__init__()
         self.status = status
         self.sent: list[tuple[str, str, tuple[float, float]]] = []
 
@@ -57,9 +58,10 @@ class FakeSession:
 
 
 def daily_answering(status: int) -> tuple[DailyClient, FakeSession]:
-    client = DailyClient("http://127.0.0.1:9/v1", connect_timeout=2.0, read_timeout=4.0)
-    client.session = FakeSession(status)  # type: ignore[assignment]
-    return client, client.session
+    session = FakeSession(status)
+    return DailyClient(
+        session, "http://127.0.0.1:9/v1", connect_timeout=2.0, read_timeout=4.0
+    ), session
 
 
 def test_a_spent_deadline_never_reaches_requests():

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from daily_rooms.errors import ApiError, MethodNotAllowed, NotFound
-from daily_rooms.resolver import APIGatewayHttpResolver, Response
 from daily_rooms.telemetry import count, logger
 from daily_rooms.viewer import OriginCheck
 
-if TYPE_CHECKING:  # importing it at run time would load every Powertools resolver (resolver.py)
-    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-
+# What Lambda calls: (event, context) -> the HttpApi answer.
+Handler = Callable[[dict, LambdaContext], dict]
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"]
 

@@ -99,16 +99,17 @@ class DailyClient:
 
     def __init__(
         self,
+        session: requests.Session,
         base_url: str,
         connect_timeout: float,
         read_timeout: float,
         backoff: Backoff | None = None,
     ):
+        self.session = session
+        self.session.headers.update({"Accept": "application/json"})
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.backoff = backoff or Backoff(base=0.2, cap=2.0)
-        self.session = requests.Session()
-        self.session.headers.update({"Accept": "application/json"})
         self._domain: tuple[str, Domain] | None = None
 
     def _send(

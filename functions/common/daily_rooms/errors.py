@@ -120,6 +120,12 @@ class NotConfigured(ApiError):
     default_message = "Room creation is unavailable right now. Joining a room still works."
 
 
+class OriginCheckUnconfigured(ApiError):
+    status = 503
+    code = "origin_check_unconfigured"
+    default_message = "This service is not set up to answer requests yet."
+
+
 class SecretUnavailable(ApiError):
     status = 503
     code = "secret_unavailable"

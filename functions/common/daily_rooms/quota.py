@@ -63,6 +63,11 @@ CLIENT_CONFIG = Config(
 )
 
 
+def new_client() -> Any:
+    """The DynamoDB client of a container."""
+    return bind_to_deadline(boto3.client("dynamodb", config=CLIENT_CONFIG))
+
+
 @dataclass(frozen=True)
 class Limits:
     per_viewer: int
@@ -98,11 +103,11 @@ class _Retry(Exception):
 class Quota:
     """Counts room creations per viewer, per IPv6 /48 and per day, and records keys' markers."""
 
-    def __init__(self, table: str, limits: Limits, backoff: Backoff | None = None):
+    def __init__(self, client: Any, table: str, limits: Limits, backoff: Backoff | None = None):
+        self.client = client
         self.table = table
         self.limits = limits
         self.backoff = backoff or Backoff(base=0.025, cap=0.4)
-        self.client = bind_to_deadline(boto3.client("dynamodb", config=CLIENT_CONFIG))
 
     def _counter(self, key: str, limit: int, expires: int) -> dict[str, Any]:
         return {

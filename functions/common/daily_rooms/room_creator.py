@@ -27,12 +27,18 @@ T = TypeVar("T")
 
 class RoomCreator:
     def __init__(
-        self, settings: Settings, secrets: StoredSecrets, quota: Quota, daily: DailyClient
+        self,
+        settings: Settings,
+        secrets: StoredSecrets,
+        quota: Quota,
+        daily: DailyClient,
+        clock: Callable[[], float] = time.time,
     ):
         self.settings = settings
         self.secrets = secrets
         self.quota = quota
         self.daily = daily
+        self.clock = clock  # the time rooms end at and limits count in: epoch seconds
 
     def _with_rotation(self, key: DailyKey, call: Callable[[DailyKey], T]) -> tuple[DailyKey, T]:
         """Run `call(key)`; on an auth failure re-read the secret once and, if it changed, retry."""
@@ -74,7 +80,7 @@ class RoomCreator:
         key = self.secrets.daily_key()  # not configured: refuse before any quota is spent
         # The domain (cached per key) is known before quota is spent: a wrong key spends none.
         key, _ = self._with_rotation(key, lambda k: self.daily.domain(k, budget))
-        now = int(time.time())
+        now = int(self.clock())
         marker = self._marker(request)
         exp = self.quota.spend(request.viewer, marker, now + request.ttl, deadline, now)
         name = self._name(request, exp)

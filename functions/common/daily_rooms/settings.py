@@ -18,6 +18,10 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() == "true"
+
+
 def origins(listed: str) -> frozenset[str]:
     """Comma-separated web origins, compared as browsers send them (no trailing slash)."""
     return frozenset(o.strip().rstrip("/").lower() for o in listed.split(",") if o.strip())
@@ -42,6 +46,9 @@ class Settings:
     daily_cap: int
     owner_tokens: bool
     origin_verify_secret: str
+    # Only for local runs, which have no CloudFront: without an origin-verify secret, answer
+    # requests anyway (the template never sets it; deployed, a missing secret refuses them).
+    local_only_skip_origin_verify: bool
     room_naming_secret: str
     allowed_origins: frozenset[str]
 
@@ -67,6 +74,7 @@ class Settings:
             daily_cap=_int("DAILY_ROOM_CAP", 500),
             owner_tokens=os.environ.get("OWNER_TOKENS", "true").strip().lower() == "true",
             origin_verify_secret=os.environ.get("ORIGIN_VERIFY_SECRET", "").strip(),
+            local_only_skip_origin_verify=_true("LOCAL_ONLY_SKIP_ORIGIN_VERIFY"),
             room_naming_secret=os.environ.get("ROOM_NAMING_SECRET", "").strip(),
             allowed_origins=origins(os.environ.get("ALLOWED_ORIGINS", "")),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,6 @@ EMPTY_RECHECK_SECONDS = 10
 CLIENT_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1, "mode": "standard"}
 )
-_stores: weakref.WeakSet[StoredSecrets] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -59,24 +58,31 @@ def parse_daily_key(value: str | None) -> DailyKey:
     return DailyKey(*(_text(field) for field in fields))
 
 
-def clear_caches() -> None:
-    """Forget every cached secret value (local runs call this after changing a secret)."""
-    for store in list(_stores):
-        store.fetched_at = None
+def new_client() -> Any:
+    """The Secrets Manager client of a container."""
+    return bind_to_deadline(boto3.client("secretsmanager", config=CLIENT_CONFIG))
 
 
 class StoredSecrets:
     """The Daily key secret and, when configured, the origin-verify and room-naming secrets."""
 
-    def __init__(self, key_secret: str, origin_secret: str, max_age: int, naming_secret: str = ""):
+    def __init__(
+        self,
+        client: Any,
+        key_secret: str,
+        origin_secret: str,
+        max_age: int,
+        naming_secret: str = "",
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.client = client
+        self.clock = clock  # what the cached values' age is measured by
         self.key_secret = key_secret
         self.origin_secret = origin_secret
         self.naming_secret = naming_secret
         self.max_age = max_age
-        self.client = bind_to_deadline(boto3.client("secretsmanager", config=CLIENT_CONFIG))
         self.values: dict[str, str | None] = {}
         self.fetched_at: float | None = None
-        _stores.add(self)
 
     def _read(self) -> dict[str, str | None]:
         """Every value (None for a secret that does not exist); SecretUnavailable on failure."""
@@ -107,10 +113,10 @@ class StoredSecrets:
         # An empty key is re-read soon, so a key put in after deploy is seen quickly.
         has_key = bool(parse_daily_key(self.values.get(self.key_secret)).api_key)
         max_age = self.max_age if has_key else EMPTY_RECHECK_SECONDS
-        stale = self.fetched_at is None or time.monotonic() - self.fetched_at > max_age
+        stale = self.fetched_at is None or self.clock() - self.fetched_at > max_age
         if refresh or stale:
             self.values = self._read()
-            self.fetched_at = time.monotonic()
+            self.fetched_at = self.clock()
         return self.values
 
     def daily_key(self, *, refresh: bool = False) -> DailyKey:

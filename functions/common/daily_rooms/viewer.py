@@ -6,31 +6,44 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-from daily_rooms.errors import Forbidden, InvalidRequest
+from daily_rooms.errors import Forbidden, InvalidRequest, OriginCheckUnconfigured
 from daily_rooms.stored_secrets import StoredSecrets
+from daily_rooms.telemetry import logger
 
 ORIGIN_HEADER = "x-origin-verify"
 VIEWER_HEADER = "cloudfront-viewer-address"
+# For the operator: the caller only learns that the service is not set up.
+UNCONFIGURED_HELP = (
+    "No origin-verify secret is configured (ORIGIN_VERIFY_SECRET), so every request is refused: "
+    "deploy the template, which sets it. Only local runs without CloudFront may set "
+    "LOCAL_ONLY_SKIP_ORIGIN_VERIFY=true instead"
+)
 
 
 class OriginCheck:
     """Requires the header CloudFront adds, compared in constant time with a stored secret.
 
-    With no secret configured (a bare `sam local invoke`) the check is off, and the viewer
-    header is then not trusted either.
+    With no secret configured every request is refused (fail closed), unless `local_only_skip`
+    says this is a local run without CloudFront: the check is then off, and the viewer header
+    not trusted either.
     """
 
-    def __init__(self, secrets: StoredSecrets):
+    def __init__(self, secrets: StoredSecrets, *, local_only_skip: bool):
         self.secrets = secrets
+        self.local_only_skip = local_only_skip
 
     @property
     def enabled(self) -> bool:
         return bool(self.secrets.origin_secret)
 
     def require(self, headers: dict[str, str]) -> None:
-        """Raise Forbidden unless the request carries the origin-verify value."""
+        """Raise Forbidden unless the request carries the origin-verify value, and
+        OriginCheckUnconfigured when there is none to compare with."""
         if not self.enabled:
-            return
+            if self.local_only_skip:
+                return
+            logger.error(UNCONFIGURED_HELP)
+            raise OriginCheckUnconfigured()
         given = (headers.get(ORIGIN_HEADER) or "").encode()
         if not hmac.compare_digest(given, self.secrets.origin_value()):
             raise Forbidden()
