@@ -1,6 +1,6 @@
 """`make bench`: the create function next to the minimal I/O of a create (benchmark/README.md).
 
-A report: the calls by kind, then the figures with PASS/MISS against the issue's targets (also in
+A report: the calls by kind, then the figures with PASS/MISS against their targets (also in
 artifacts/bench.json with every sample). A miss exits 0; it fails only when it cannot measure.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from benchmark import measure
-from benchmark.figures import RESULT, Calls, figures_of, table
+from benchmark.figures import RESULT, Calls, figures_of, layer, table
 from benchmark.proxy import DelayProxy
 
 DAILY_DELAY, AWS_DELAY = 0.120, 0.010  # seconds added to every call over "the link"
@@ -60,18 +60,20 @@ def main() -> int:
     from localdev.daily_emulator import RateLimit, RateLimits
     from localdev.local_stack import start_local_stack
 
-    say("the Lambda-like site (a pip --target install, cached under artifacts/bench-site)")
+    say("the layer, built as `sam build` builds it (functions/common/Makefile), and zipped")
+    layer_size = measure.layer_size()
+    say("the Lambda-like site (pip --target installs, cached under artifacts/bench-site)")
     site, packages = measure.lambda_site()
     stack = start_local_stack()  # moto's server and the Daily emulator on loopback
     unlimited = RateLimit(per_second=10**9, per_window=10**9, window_seconds=1.0)
     stack.daily.set_limits(RateLimits(default=unlimited, delete_room=unlimited))
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as cache:
-            bench = measure.Bench(stack, [*measure.CODE_DIRS, str(site)], Path(cache))
+            bench = measure.Bench(stack, [*measure.CODE_DIRS, *map(str, site)], Path(cache))
             calls, cold, link = run(bench, runs, warm)
     finally:
         stack.close()
-    figures = figures_of(calls["handler"], cold, link)
+    figures = [*figures_of(calls["handler"], cold, link), layer(*layer_size)]
     git = ["git", "-C", str(measure.ROOT), "describe", "--always", "--dirty=+changes"]
     info = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -79,7 +81,7 @@ def main() -> int:
         "commit": subprocess.run(git, capture_output=True, text=True).stdout.strip(),
         "load": f"{load:.1f} -> {os.getloadavg()[0]:.1f}",
         "seconds": round(time.monotonic() - started, 1),
-        "site": "python -S; the code dirs + " + " ".join(packages),
+        "site": "python -S; the code dirs, the layer, the runtime's SDK: " + " ".join(packages),
     }
     print("\nmake bench - {date} - {machine} - commit {commit} - load {load}".format(**info))
     print(f"site: {info['site']}\n\nexternal calls by kind:")

@@ -4,12 +4,12 @@ T0, CPU0 = time.perf_counter(), time.process_time()  # first line: the timed spa
 
 """One measured process, `python -S benchmark/child.py MODE SPEC_JSON` (MODE: handler, floor,
 post): "cold", one create timed from the first line, with CPU time and peak RSS; else, the times
-of K creates for each `run K` line (and with "count", their AWS requests). Only stdlib modules
-load before the code under test."""
+of K creates for each `run K` line. Only stdlib modules load before the code under test."""
 
 import importlib  # noqa: E402 (after the clock on purpose)
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -32,32 +32,10 @@ class LambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
-class AwsCalls:
-    """The AWS requests (retries included: botocore's `before-send` events) of every botocore
-    client made from now until `uninstall()`, as `<service> <Operation>`."""
-
-    def __init__(self) -> None:
-        from botocore.session import Session
-
-        self.calls: list[str] = []
-        self.session, self.original = Session, Session.create_client
-
-        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
-            client = self.original(session, *args, **kwargs)
-            client.meta.events.register("before-send", self.on_send)
-            return client
-
-        Session.create_client = create_client
-
-    def uninstall(self) -> None:
-        self.session.create_client = self.original
-
-    def on_send(self, event_name: str, **_: Any) -> None:
-        self.calls.append(" ".join(event_name.split(".")[1:3]))  # before-send.<service>.<Operation>
-
-    def take(self) -> list[str]:
-        taken, self.calls = self.calls, []
-        return taken
+def peak_rss_kib() -> float:
+    """This process's peak resident set size: ru_maxrss is in KiB on Linux, in bytes on macOS."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform == "darwin" else peak
 
 
 def create_event(spec: dict[str, Any], index: int) -> dict[str, Any]:
@@ -124,26 +102,23 @@ def main(mode: str, spec_json: str) -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the handler's logs
     spec = json.loads(spec_json)
     sys.path[:1] = spec["sys_path"]  # the function's code and layer dirs, not benchmark/
-    counter = AwsCalls() if spec.get("count") else None
     create, index = creator(mode, spec), 0
     if spec.get("cold"):
         create(0)
         wall, cpu = time.perf_counter() - T0, time.process_time() - CPU0
-        with open("/proc/self/status") as status:  # VmHWM: ru_maxrss can carry the parent's
-            rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-        print(json.dumps({"seconds": wall, "cpu": cpu, "rss_kib": rss}), file=answer, flush=True)
+        cold = {"seconds": wall, "cpu": cpu, "rss_kib": peak_rss_kib()}
+        print(json.dumps(cold), file=answer, flush=True)
         return
     for line in iter(sys.stdin.readline, ""):  # "run K", until "stop" or the end of stdin
         if not line.startswith("run "):
             return
-        times, aws = [], []
+        times = []
         for _ in range(int(line.split()[1])):
             start = time.perf_counter()
             create(index)
             times.append(time.perf_counter() - start)
-            aws.append(counter.take() if counter else [])
             index += 1
-        print(json.dumps({"times": times, "aws": aws}), file=answer, flush=True)
+        print(json.dumps({"times": times}), file=answer, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The figures of one run: calls by kind, times and ratios, judged against the issue's targets."""
+"""The figures of one run: calls by kind, times, ratios and the layer's size, judged against
+their targets (benchmark/README.md)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-COLD_CALLS_MAX, COLD_RATIO_MAX, WAIT_MAX, RSS_MAX_MIB = 4, 1.15, 1.15, 55.0
+COLD_CALLS_MAX, COLD_RATIO_MAX, WAIT_MAX, RSS_MAX_MIB, LAYER_MAX_MB = 4, 1.15, 1.15, 55.0, 5.0
 WARM_CALLS, COLD_CALLS = "2: 1 DynamoDB, 1 POST /rooms", f"<= {COLD_CALLS_MAX}"
 RESULT = {True: "PASS", False: "MISS", None: ""}  # by Figure.passed
-SERVICES = {"dynamodb": "DynamoDB", "secrets-manager": "Secrets Manager"}
+SERVICES = {"DynamoDB_20120810": "DynamoDB", "secretsmanager": "Secrets Manager"}
 ROOM = re.compile(r"/rooms/[^/]+")
 
 
@@ -25,11 +26,11 @@ def daily_kind(method: str, path: str) -> str:
 
 class Calls(Counter[str]):
     """The calls of one create by kind (`DynamoDB PutItem`, `Daily POST /rooms`), `of` the AWS
-    calls as `<service> <Operation>` (botocore's events) and Daily's (method, path)."""
+    calls' X-Amz-Target (`DynamoDB_20120810.PutItem`) and Daily's (method, path)."""
 
     @classmethod
     def of(cls, aws: Iterable[str], daily: Iterable[tuple[str, str]]) -> Calls:
-        calls = cls(f"{SERVICES.get(s, s)} {op}" for s, _, op in (c.partition(" ") for c in aws))
+        calls = cls(f"{SERVICES.get(s, s)} {op}" for s, _, op in (c.partition(".") for c in aws))
         calls.update(daily_kind(method, path) for method, path in daily)
         return calls
 
@@ -68,6 +69,14 @@ def paired(label: str, top: Sequence[float], bottom: Sequence[float], limit: flo
     value = statistics.median(a / b for a, b in zip(top, bottom, strict=True))
     verdict = (f"<= {limit:g}x", round(value, 2) <= limit) if limit else ("", None)
     return Figure(label, round(value, 3), f"{value:.2f}x", *verdict)
+
+
+def layer(zipped: int, unpacked: int, files: int) -> Figure:
+    value = round(zipped / 1e6, 1)
+    text = f"{value:.1f} MB ({unpacked / 1e6:.1f} MB unpacked, {files} files)"
+    return Figure(
+        "the layer, zipped", value, text, f"<= {LAYER_MAX_MB:g} MB", value <= LAYER_MAX_MB
+    )
 
 
 def figures_of(calls: Sequence[Calls], cold: dict[str, list[dict]], link: dict) -> list[Figure]:

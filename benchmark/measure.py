@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,22 +21,58 @@ from scripts.key_store import daily_domain, secret_value
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = "create_room.handler"  # as the template's Handler, CodeUri and layer ContentUri say
 CODE_DIRS = [str(ROOT / "functions" / "create_room"), str(ROOT / "functions" / "common")]
+# A process's ru_maxrss starts at the peak of the process that started it (Linux keeps it across
+# fork and exec): each cold child is started by this small launcher, so the peak it reports is its
+# own (or the launcher's, about 11 MiB, far below a create's).
+LAUNCHER = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
 
 
-def lambda_site() -> tuple[Path, list[str]]:
-    """A site like Lambda's: the layer's requirements only, boto3 included (pip --target, kept
-    under artifacts/bench-site/<hash>); children run with `python -S`: nothing else loads."""
+RUNTIME_SDK = {"boto3", "botocore", "s3transfer", "python-dateutil", "six"}
 
-    requirements = (ROOT / "functions" / "common" / "requirements.txt").read_text().splitlines()
-    lines = (line.split("#")[0].strip() for line in requirements)
-    packages = [line for line in lines if line[:1] not in ("", "-")]
+
+def pins(path: Path) -> list[str]:
+    """The `name==version` lines of a requirements file."""
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if "==" in line and not line.startswith("-")]
+
+
+def installed(packages: list[str]) -> Path:
+    """A pip --target install of exactly these pins, kept under artifacts/bench-site/<hash>."""
     key = hashlib.sha256("\n".join([*packages, sys.version]).encode()).hexdigest()[:12]
     target = ROOT / "artifacts" / "bench-site" / key
     if not (target / ".complete").exists():  # -qq: errors only, not the index config's warnings
         pip = [sys.executable, "-m", "pip", "install", "-qq", "--disable-pip-version-check"]
-        subprocess.run([*pip, "--target", str(target), *packages], check=True, timeout=900)
+        pip += ["--no-deps", "--target", str(target)]
+        subprocess.run([*pip, *packages], check=True, timeout=900)
         (target / ".complete").touch()
-    return target, packages
+    return target
+
+
+def lambda_site() -> tuple[list[Path], list[str]]:
+    """A site like Lambda's: the layer's pins, then the runtime's SDK after them (as the runtime's
+    own packages follow the layer's on sys.path), as the tests pin it. Children run with
+    `python -S`: nothing else loads."""
+    layer = pins(ROOT / "functions" / "common" / "requirements.txt")
+    local = pins(ROOT / "requirements-local.txt")
+    sdk = [pin for pin in local if pin.split("==")[0] in RUNTIME_SDK]
+    return [installed(layer), installed(sdk)], [*layer, *sdk]
+
+
+def layer_size() -> tuple[int, int, int]:
+    """The common layer as `sam build` makes it (functions/common/Makefile), zipped as SAM zips
+    (deflate): its zipped bytes, unpacked bytes and files."""
+    with tempfile.TemporaryDirectory(prefix="bench-layer-") as build:
+        make = ["make", "-s", "-C", str(ROOT / "functions" / "common"), "build-CommonLayer"]
+        make += [f"ARTIFACTS_DIR={build}", f"PYTHON={sys.executable}"]
+        done = subprocess.run(make, capture_output=True, text=True, timeout=900)
+        if done.returncode:
+            raise SystemExit(f"building the layer failed:\n{done.stderr}")
+        files = [path for path in sorted(Path(build).rglob("*")) if path.is_file()]
+        archive = Path(build) / "layer.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for path in files:
+                zipped.write(path, path.relative_to(build))
+        return archive.stat().st_size, sum(path.stat().st_size for path in files), len(files)
 
 
 def relinked(env: dict[str, str], urls: dict[str, str]) -> dict[str, str]:
@@ -101,13 +139,22 @@ class Bench:
 
 
 def count_calls(bench: Bench, mode: str) -> list[Calls]:
-    """The calls of a cold create and two warm ones in one process (Daily's from its log)."""
+    """The calls of a cold create and two warm ones in one process: every AWS request it sends,
+    retries included and whichever client sends it, as a proxy in front of moto forwards it
+    (X-Amz-Target names the operation); Daily's from the emulator's log."""
     bench.reset()
     daily, creates = bench.stack.daily, []
-    with bench.warm([mode], bench.env, count=True) as children:
-        for _ in range(3):
-            seen, aws = len(daily.requests_log), children[mode].run(1)["aws"][0]
-            creates.append(Calls.of(aws, [(r.method, r.path) for r in daily.requests_log[seen:]]))
+    aws = DelayProxy(bench.stack.moto_url, 0)
+    try:
+        with bench.warm([mode], relinked(bench.env, {aws.upstream: aws.url})) as children:
+            for _ in range(3):
+                seen = len(daily.requests_log)
+                children[mode].run(1)
+                operations = [request.operation for request in aws.take()]
+                requests = [(r.method, r.path) for r in daily.requests_log[seen:]]
+                creates.append(Calls.of(operations, requests))
+    finally:
+        aws.close()
     return creates
 
 
@@ -117,7 +164,7 @@ def measure_cold(bench: Bench, runs: int) -> dict[str, list[dict[str, float]]]:
     for round_number in range(runs):
         bench.reset()
         for mode in sorted(samples, reverse=round_number % 2 == 1):
-            command = bench.command(mode, 1, cold=True)
+            command = [sys.executable, "-S", "-c", LAUNCHER, *bench.command(mode, 1, cold=True)]
             done = subprocess.run(command, env=bench.env, stdout=subprocess.PIPE, check=True)
             samples[mode].append(json.loads(done.stdout))
     return samples
@@ -142,5 +189,5 @@ def measure_warm(
             for mode in modes[turn % len(modes) :] + modes[: turn % len(modes)]:
                 seconds[mode].append(children[mode].run(1)["times"][0])
                 for name, link in links.items():
-                    served[mode][name].append([request[2] for request in link.take()])
+                    served[mode][name].append([request.seconds for request in link.take()])
     return {"seconds": seconds, "served": served}

@@ -6,11 +6,22 @@ import http.client
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 NOT_COPIED = HOP_BY_HOP | {"content-length", "server", "date"}
+
+
+class Forwarded(NamedTuple):
+    """One request the proxy forwarded, and the upstream's own time for it."""
+
+    method: str
+    path: str
+    operation: (
+        str  # X-Amz-Target, which names an AWS JSON-protocol call: `DynamoDB_20120810.PutItem`
+    )
+    seconds: float
 
 
 class _Server(ThreadingHTTPServer):
@@ -41,8 +52,10 @@ class _Handler(BaseHTTPRequestHandler):
             payload = answer.read()
         finally:
             upstream.close()
+        seconds = time.perf_counter() - started
+        operation = self.headers.get("X-Amz-Target", "")
         with proxy.lock:
-            proxy.requests.append((self.command, self.path, time.perf_counter() - started))
+            proxy.requests.append(Forwarded(self.command, self.path, operation, seconds))
         time.sleep(proxy.delay / 2)
         self.send_response(answer.status, answer.reason)
         for name, value in answer.getheaders():
@@ -68,15 +81,15 @@ class DelayProxy:
         self.upstream = f"{parts.scheme}://{parts.netloc}"
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.delay = delay
-        self.requests: list[tuple[str, str, float]] = []
+        self.requests: list[Forwarded] = []
         self.lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
-    def take(self) -> list[tuple[str, str, float]]:
-        """The requests forwarded since the last call: method, path, the upstream's seconds."""
+    def take(self) -> list[Forwarded]:
+        """The requests forwarded since the last call."""
         with self.lock:
             taken, self.requests = self.requests, []
         return taken

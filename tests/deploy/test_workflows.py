@@ -58,20 +58,6 @@ def test_actionlint_passes() -> None:
     assert result.stdout == ""
 
 
-def test_actionlint_reports_mistakes(tmp_path: Path) -> None:
-    broken = tmp_path / "deploy.yml"
-    text = (WORKFLOWS / "deploy.yml").read_text()
-    broken.write_text(
-        text.replace("needs: test", "needs: tset").replace("id-token: write", "id-token: writ")
-    )
-
-    result = actionlint(broken)
-
-    assert result.returncode == 1
-    assert '"tset" which does not exist' in result.stdout
-    assert '"writ" is invalid as permission of scope "id-token"' in result.stdout
-
-
 def test_tests_run_on_every_push_and_pull_request() -> None:
     workflow = load_workflow("test.yml")
     [job] = workflow["jobs"].values()
@@ -154,57 +140,6 @@ def test_every_action_is_pinned_to_a_commit_with_its_version() -> None:
         assert unpinned(path.read_text()) == [], path.name
 
 
-@pytest.mark.parametrize(
-    "uses",
-    [
-        "actions/checkout@v5",
-        "actions/checkout@v5.1.0",
-        "actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09",  # no version comment
-        "actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c0 # v5.1.0",  # 39 hex
-        "actions/checkout@main # v5",
-    ],
-)
-def test_the_pin_check_catches_a_tag_a_branch_or_a_bare_sha(uses: str) -> None:
-    text = (WORKFLOWS / "test.yml").read_text()
-    broken = re.sub(r"uses: actions/checkout@.*", f"uses: {uses}", text)
-
-    assert unpinned(broken) == [uses.split(" #")[0]]
-
-
-@pytest.mark.parametrize(
-    ("step", "caught"),
-    [
-        (  # a flow-style step: no `uses:` at the start of a line
-            "- {uses: actions/cache@v4.2.0, with: {path: ~/.cache, key: k}}",
-            "actions/cache@v4.2.0",
-        ),
-        (
-            '- {"uses": "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830"}',
-            "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830",  # no version comment
-        ),
-        (
-            "- name: cache\n        uses: >-\n          actions/cache@v4",
-            "actions/cache@v4",  # a folded scalar on the next line
-        ),
-    ],
-)
-def test_the_pin_check_reads_every_yaml_style(step: str, caught: str) -> None:
-    text = (WORKFLOWS / "test.yml").read_text()
-    broken = text.replace("      - name: make test\n", f"      {step}\n      - name: make test\n")
-
-    assert broken != text
-    assert unpinned(broken) == [caught]
-
-
-def test_the_pin_check_covers_reusable_workflows_too() -> None:
-    text = (WORKFLOWS / "deploy.yml").read_text()
-    broken = text.replace(
-        "uses: ./.github/workflows/test.yml", "uses: octo-org/ci/.github/workflows/test.yml@main"
-    )
-
-    assert unpinned(broken) == ["octo-org/ci/.github/workflows/test.yml@main"]
-
-
 PIN_LOOKUP = re.compile(r"grep -E '\^([\w.-]+)==' ([\w./-]+)")
 
 
@@ -217,7 +152,7 @@ def test_pinned_installs_find_their_pin() -> None:
         for lookup in PIN_LOOKUP.findall(path.read_text())
     ]
 
-    assert ("boto3", "functions/common/requirements.txt") in lookups
+    assert ("boto3", "requirements-local.txt") in lookups
     for package, requirements in lookups:
         pins = re.findall(rf"^{re.escape(package)}==\S+$", (ROOT / requirements).read_text(), re.M)
         assert len(pins) == 1, (package, requirements)

@@ -29,10 +29,6 @@ def test_each_resource_opens_with_one_comment_line(raw_template: dict[str, Any])
         assert not line.startswith("  # ----"), f"{name} opens with a section title only"
 
 
-def test_no_hosting_tags_are_left() -> None:
-    assert "# hosting" not in TEMPLATE.read_text()
-
-
 def test_every_checkov_skip_says_why_in_one_short_line(raw_template: dict[str, Any]) -> None:
     skips = [
         (name, skip)

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from urllib3.util import Timeout
+if TYPE_CHECKING:
+    from botocore.config import Config
 
 # Less than this left is not worth a call: it could only time out.
 MIN_CALL_SECONDS = 0.05
-CONNECT_TIMEOUT = "deadline_connect_timeout"  # this attempt's connect timeout, in its context
 
 
 class DeadlineSpent(Exception):
@@ -36,6 +36,10 @@ class Deadline:
         if left < MIN_CALL_SECONDS:
             raise DeadlineSpent()
         return min(limit, left)
+
+    def fits(self, seconds: float) -> bool:
+        """Whether something that takes up to `seconds` would end before the deadline."""
+        return self.remaining() >= seconds
 
     def allows_wait(self, seconds: float) -> bool:
         """Whether a call could still be made after waiting `seconds`."""
@@ -72,38 +76,26 @@ def current() -> Deadline:
     return _current.get() or Deadline(0)
 
 
+def attempt_seconds(config: Config) -> float:
+    """The longest one attempt of a botocore call can take: its connect, then its read timeout."""
+    return config.connect_timeout + config.read_timeout
+
+
 def bind_to_deadline(client: Any) -> Any:
-    """Make every attempt of this boto3 client's calls fit in the current request's deadline.
+    """Refuse every attempt of this boto3 client's calls that could end after the deadline.
 
-    The clients are built once per container; each attempt gets what is left of the deadline,
-    capped at the client's own timeouts, for its read and for its connect. An attempt with no
-    time left is not sent: DeadlineSpent reaches the caller (botocore does not retry it).
-
-    botocore (1.43.68 and later, pinned in the layer: see requirements.txt) takes a per-attempt
-    read timeout from the request context (`read_timeout`), in
-    `URLLib3Session._get_request_timeout`, which builds the attempt's urllib3 Timeout with the
-    client's connect timeout. It has no per-attempt connect timeout, so that method of this
-    client's session is wrapped to shorten the connect too. Tests against a listener that never
-    answers, and one that never accepts, check both with the pinned botocore.
+    botocore emits `before-send` before each HTTP attempt, its own retries included. An attempt
+    takes at most the client's connect timeout plus its read timeout (its `Config`), so one is
+    sent only while that much of the current request's deadline is left; otherwise DeadlineSpent
+    reaches the caller (botocore does not retry it), which answers a JSON 503 or 504. Outside a
+    request only the client's own timeouts apply.
     """
-    config = client.meta.config
-    session = client._endpoint.http_session
-    client_timeout = session._get_request_timeout
+    longest = attempt_seconds(client.meta.config)
 
-    def before_send(request: Any, **_: Any) -> None:
+    def refuse_late_attempt(**_: Any) -> None:
         deadline = _current.get()
-        if deadline is not None:
-            left = deadline.timeout(config.read_timeout)
-            request.context["read_timeout"] = left
-            request.context[CONNECT_TIMEOUT] = min(config.connect_timeout, left)
+        if deadline is not None and not deadline.fits(longest):
+            raise DeadlineSpent()
 
-    def request_timeout(request: Any) -> Timeout | None:
-        timeout = client_timeout(request)
-        connect = getattr(request, "context", {}).get(CONNECT_TIMEOUT)
-        if timeout is None or connect is None:
-            return timeout
-        return Timeout(connect=connect, read=timeout.read_timeout)
-
-    client.meta.events.register("before-send", before_send)
-    session._get_request_timeout = request_timeout
+    client.meta.events.register("before-send", refuse_late_attempt)
     return client

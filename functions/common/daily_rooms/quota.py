@@ -25,7 +25,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from daily_rooms.deadline import Backoff, Deadline, DeadlineSpent, bind_to_deadline
+from daily_rooms.deadline import (
+    Backoff,
+    Deadline,
+    DeadlineSpent,
+    attempt_seconds,
+    bind_to_deadline,
+)
 from daily_rooms.errors import (
     IdempotencyKeyExpired,
     InvalidRequest,
@@ -37,8 +43,6 @@ from daily_rooms.viewer import Viewer
 
 DAY = 86_400
 KEY_RETENTION_SECONDS = DAY  # a key's marker outlives its room by a day: see README
-# The Daily calls keep this much of the deadline: the write stops retrying when it is reached.
-DAILY_RESERVE_SECONDS = 1.0
 CONFLICT = "TransactionConflict"
 FAILED_CONDITION = "ConditionalCheckFailed"
 # Not applied, and worth another try (cancellation reasons and error codes).
@@ -58,8 +62,11 @@ UNKNOWN_OUTCOME_CODES = {
     "TransactionInProgressException",  # the same token's earlier attempt is still running
 }
 OUTAGE_ATTEMPTS = 3
+# One attempt per call, of at most 1.5 s (DynamoDB answers a write in milliseconds). botocore's own
+# retries would back off regardless of the deadline: `spend` retries instead, while an attempt
+# still fits, so a write that then answers at once leaves Daily about that much.
 CLIENT_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1, "mode": "standard"}
+    connect_timeout=0.5, read_timeout=1, retries={"total_max_attempts": 1, "mode": "standard"}
 )
 
 
@@ -191,7 +198,7 @@ class Quota:
                 else:
                     token = str(uuid.uuid4())
                 wait = self.backoff.wait(attempt)
-                enough_time = deadline.allows_wait(wait + DAILY_RESERVE_SECONDS)
+                enough_time = deadline.fits(wait + attempt_seconds(self.client.meta.config))
                 if outages >= OUTAGE_ATTEMPTS or not enough_time:
                     self._unavailable(retry.reason)
                 logger.info("Retrying the quota write", extra={"reason": retry.reason})

@@ -23,10 +23,10 @@ from daily_rooms.telemetry import logger
 
 MISSING = "ResourceNotFoundException"
 EMPTY_RECHECK_SECONDS = 10
-# One attempt: botocore's retry sleep would not fit the request's deadline; the caller's retry
-# (Retry-After: 5) reads again.
+# One attempt of at most 1.5 s: botocore's retry sleep knows nothing of the request's deadline;
+# the caller's retry (Retry-After: 5) reads again.
 CLIENT_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1, "mode": "standard"}
+    connect_timeout=0.5, read_timeout=1, retries={"total_max_attempts": 1, "mode": "standard"}
 )
 
 
