@@ -154,7 +154,8 @@ def standin_that_ejects_late(route: Route) -> None:
     script = route.fetch().text()
     eject = "if (exp) ejectTimer = setTimeout("
     assert eject in script
-    route.fulfill(body=script.replace(eject, "if (false) ejectTimer = setTimeout("))
+    late = script.replace(eject, "if (false) ejectTimer = setTimeout(")
+    route.fulfill(body=late, content_type="text/javascript")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
