@@ -177,7 +177,7 @@ def test_error_views_have_no_accessibility_violations(
     room = create_and_join(page)
     now = page.evaluate("() => Date.now() / 1000")
     page.clock.fast_forward(int((room["exp"] - now + 1) * 1000))
-    expect(page.locator("#expired-note")).to_contain_text("This room has expired")
+    expect(page.locator("#expiry-note")).to_contain_text("This room has expired")
     expect(page.locator("#expiry")).to_contain_text("Room expired")
     check(page, f"{prefix}-call-expired", found)
     page.get_by_role("button", name="Leave call").click()
