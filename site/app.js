@@ -388,6 +388,11 @@ roomInput.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && joinButton.disabled) checkJoinField({ explain: true });
 });
 $("join-form").addEventListener("submit", onJoin);
+// Focus, not a fragment navigation: that would be a history step, which a call takes for Back.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("main").focus();
+});
 nameInput.addEventListener("input", saveName);
 loadName();
 showDevHints();

@@ -243,7 +243,9 @@ def test_the_offer_to_rejoin_ends_with_the_room(page: Page, base_url: str) -> No
     expect(page.get_by_label("Room to join", exact=True)).to_have_value(room["url"])
 
 
-def test_a_call_that_ends_takes_its_history_entry_back(page: Page) -> None:
+def test_a_call_that_ends_takes_its_history_entry_back_and_the_skip_link_adds_none(
+    page: Page,
+) -> None:
     page.goto("/")
     length = page.evaluate("() => history.length")
     create_and_join(page)
@@ -252,6 +254,12 @@ def test_a_call_that_ends_takes_its_history_entry_back(page: Page) -> None:
     page.wait_for_function("() => history.state === null")
     # A second call right away pushes its own entry, which Back leaves.
     create_and_join(page)
+    # The skip link moves the focus without a history step, so the call goes on.
+    page.get_by_role("link", name="Skip to content").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    assert page.evaluate("() => [history.length, location.hash]") == [length + 1, ""]
+    expect(page.locator("#call")).to_be_visible()
     page.go_back()
     expect(page.locator("#home")).to_be_visible()
     expect(page.locator("iframe")).to_have_count(0)
