@@ -16,8 +16,10 @@ The dev server uses the second, so rooms keep their real shape (https://emulator
 the share and invite links are the ones production shows, and daily-js, not the page, decides what
 the frame loads. The dev server plays the proxy for the emulator's rooms only: it answers them with
 `prebuilt_standin/`, a page that speaks daily-js's frame protocol (window messages of kind
-`iframe-call-message`: `loaded`; `join-meeting` -> `joined-meeting`; `leave-meeting` ->
-`left-meeting`; a fatal `error` for a room that does not exist and at the room's `exp`).
+`iframe-call-message`: `loaded`; `join-meeting` -> `access-state-updated` and `joined-meeting`;
+`lib-room-info` (daily-js's `room()`) -> the room's id, name and config; `leave-meeting` ->
+`left-meeting`; `participant-joined` and `participant-left` for the same room in other windows of
+the browser; a fatal `error` for a room that does not exist and at the room's `exp`).
 
 The page learns the proxy URL from a <meta name="daily-proxy-url"> that the dev server adds to
 index.html when it runs offline. Production's index.html has none, so a deployed page always
@@ -27,6 +29,7 @@ talks to Daily; the dev server's CSP adds `frame-src 'self'` in offline mode onl
 from __future__ import annotations
 
 import html
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,15 +94,20 @@ class OfflineCall:
         return _not_found()
 
     def _room_page(self, name: str) -> Answer:
-        """The stand-in for one room: open until its `exp`, or missing (unknown or expired)."""
+        """The stand-in for one room: open until its `exp`, or missing (unknown or expired).
+
+        An open room's page carries what daily-js's `room()` answers after a join: the room's id,
+        name and config (the properties set on it, as Daily's REST API gives them)."""
         room = self.daily.rooms.get(name)
         exp = room["config"].get("exp") if room else None
         missing = room is None or (exp is not None and exp <= time.time())
+        info = "" if missing else json.dumps({k: room[k] for k in ("id", "name", "config")})
         page = (ASSETS / "room.html").read_text()
         values = {
             "{{room}}": html.escape(name),
             "{{state}}": "missing" if missing else "open",
             "{{exp}}": str(exp or ""),
+            "{{info}}": html.escape(info),
         }
         for placeholder, value in values.items():
             page = page.replace(placeholder, value)

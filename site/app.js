@@ -1,7 +1,10 @@
 // Page wiring: the home view (name, lifetime, create, rejoin, join), the call view and messages.
 import { ApiError, createRoom, health } from "./api.js";
-import { Call, formatRemaining, secondsLeft } from "./call.js";
+import { Call } from "./call.js";
+import { formatRemaining, secondsLeft } from "./clock.js";
+import { endedCall, enteredCall, leaveOnBack } from "./history.js";
 import { checkRoomUrl } from "./room-url.js";
+import { clearCurrentCall, rejoinable, rememberCreated, saveCurrentCall } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 const createButton = $("create");
@@ -12,7 +15,6 @@ const nameInput = $("display-name");
 
 const LIFETIME_MINUTES = [5, 15, 30, 60];
 const NAME_KEY = "displayName"; // localStorage: the name is not a secret, and worth remembering
-const ROOM_KEY = "lastRoom"; // sessionStorage: this tab's last created room, owner token included
 const LIMIT_KEY = "createLimitedUntil"; // sessionStorage: when a 429's Retry-After ends (ms)
 
 // Both scripts are deferred and run in order, so by now daily-js has either run or failed.
@@ -24,6 +26,7 @@ const state = {
   call: null,
   rejoinTimer: 0,
   invited: false,
+  resuming: false,
   limitedUntil: 0,
   limitTimer: 0,
 };
@@ -114,30 +117,17 @@ function restoreLimit() {
   }
 }
 
-// ---- The room created last in this tab, for "Rejoin" ----
-
-function lastRoom() {
-  try {
-    const room = JSON.parse(sessionStorage.getItem(ROOM_KEY) ?? "null");
-    if (room && secondsLeft(room.exp) > 0) return room;
-  } catch {
-    // Unreadable or unavailable storage: nothing to rejoin.
-  }
-  sessionStorage.removeItem(ROOM_KEY);
-  return null;
-}
-
-function rememberRoom(room) {
-  try {
-    sessionStorage.setItem(ROOM_KEY, JSON.stringify({ url: room.url, token: room.token, exp: room.exp }));
-  } catch {
-    // Storage full or blocked: rejoining is a convenience.
-  }
-}
+// ---- Rejoin: the call a reload interrupted, or the room created last in this tab ----
 
 function updateRejoin() {
-  const room = state.call ? null : lastRoom();
-  rejoinButton.hidden = !room;
+  const room = state.call ? null : rejoinable();
+  if (state.resuming && !room?.interrupted) {
+    state.resuming = false;
+    showNotice("The room you were in has expired. Create a new room, or ask for a new invite, to keep talking.");
+  }
+  if (!room && document.activeElement === rejoinButton) (state.invited ? joinButton : createButton).focus();
+  $("rejoin-section").hidden = !room;
+  $("rejoin-divider").hidden = !room;
   if (!room) {
     clearInterval(state.rejoinTimer);
     state.rejoinTimer = 0;
@@ -147,11 +137,15 @@ function updateRejoin() {
   const roomPart = document.createElement("span");
   roomPart.className = "rejoin-room";
   roomPart.textContent = `Rejoin ${name}`;
-  const leftPart = document.createElement("span");
-  leftPart.className = "rejoin-left";
-  leftPart.textContent = `(${formatRemaining(secondsLeft(room.exp))} left)`;
-  rejoinButton.replaceChildren(roomPart, " ", leftPart);
-  if (!state.rejoinTimer) state.rejoinTimer = setInterval(updateRejoin, 1000);
+  const parts = [roomPart];
+  if (room.exp !== null) {
+    const leftPart = document.createElement("span");
+    leftPart.className = "rejoin-left";
+    leftPart.textContent = `(${formatRemaining(secondsLeft(room.exp))} left)`;
+    parts.push(" ", leftPart);
+  }
+  rejoinButton.replaceChildren(...parts);
+  if (!state.rejoinTimer) state.rejoinTimer = setInterval(render, 1000);
 }
 
 // ---- Views ----
@@ -165,23 +159,30 @@ function createLabel(waiting) {
 function render() {
   const inCall = state.call !== null;
   const waiting = limitSecondsLeft();
+  updateRejoin();
+  // An invite makes Join the visitor's next step, unless a reload interrupted a call: then Rejoin.
+  const joinFirst = state.invited && !state.resuming;
   $("home").hidden = inCall;
   $("call").hidden = !inCall;
   document.body.classList.toggle("in-call", inCall);
-  document.body.classList.toggle("invited", state.invited);
+  document.body.classList.toggle("invited", joinFirst);
+  document.body.classList.toggle("resuming", state.resuming);
   $("library-banner").hidden = libraryLoaded;
   $("config-banner").hidden = state.configured !== false || !libraryLoaded;
   createButton.disabled = state.creating || state.configured === false || !libraryLoaded || waiting > 0;
   $("lifetime").disabled = state.configured === false || !libraryLoaded;
   createButton.setAttribute("aria-busy", String(state.creating));
   createButton.classList.toggle("is-busy", state.creating);
-  // An invite makes Join the visitor's next step, and Create the other choice.
-  createButton.classList.toggle("primary", !state.invited);
-  createButton.classList.toggle("secondary", state.invited);
-  joinButton.classList.toggle("primary", state.invited);
-  joinButton.classList.toggle("secondary", !state.invited);
+  const createFirst = !joinFirst && !state.resuming;
+  createButton.classList.toggle("primary", createFirst);
+  createButton.classList.toggle("secondary", !createFirst);
+  joinButton.classList.toggle("primary", joinFirst);
+  joinButton.classList.toggle("secondary", !joinFirst);
+  rejoinButton.classList.toggle("primary", state.resuming);
+  rejoinButton.classList.toggle("secondary", !state.resuming);
+  // First on the page, the join field is no longer the "or".
+  $("room-url-label").textContent = joinFirst ? "Room to join" : "Or enter room to join";
   $("create-label").textContent = createLabel(waiting);
-  updateRejoin();
 }
 
 /** Lifetime choices within what the server accepts; hidden when it leaves nothing to choose. */
@@ -223,17 +224,21 @@ function startCall(room) {
   showNotice("");
   const userName = nameInput.value.trim();
   try {
-    state.call = new Call({ ...room, userName }, { onEnd: endCall });
+    state.call = new Call({ ...room, userName }, { onJoined: saveCurrentCall, onEnd: endCall });
   } catch (error) {
     showError(`Could not open the call: ${error.message}`, "", { focus: true });
     return;
   }
+  state.resuming = false;
+  enteredCall();
   render();
   $("call-title").focus();
 }
 
 function endCall(ending) {
   state.call = null;
+  clearCurrentCall();
+  endedCall();
   render();
   if (ending?.alert) {
     showError(ending.text, "", { focus: true });
@@ -241,7 +246,7 @@ function endCall(ending) {
   }
   showError("");
   showNotice(ending?.text ?? "");
-  (rejoinButton.hidden ? createButton : rejoinButton).focus();
+  ($("rejoin-section").hidden ? createButton : rejoinButton).focus();
 }
 
 async function onCreate() {
@@ -274,7 +279,7 @@ async function onCreate() {
     render();
   }
   if (room) {
-    rememberRoom(room);
+    rememberCreated(room);
     startCall(room);
   } else {
     (state.configured === false ? $("config-banner") : $("create-alert")).focus();
@@ -327,6 +332,20 @@ function acceptInvite() {
   joinButton.focus();
 }
 
+/** A call this tab was in when it reloaded: Rejoin comes first, with a word on it, unless an
+ * invite to another room asks for something else. */
+function offerResume() {
+  const room = rejoinable();
+  if (!room?.interrupted) return;
+  const invited = state.invited && checkRoomUrl(roomInput.value).url;
+  if (invited && invited !== room.url) return;
+  state.resuming = true;
+  const { host, pathname } = new URL(room.url);
+  showNotice("You were in a call in room ", [pathname.slice(1)], " on ", [host], ". Press Rejoin to go back in while the room is open.");
+  render();
+  rejoinButton.focus();
+}
+
 /** What only the dev server adds (a <meta name="localdev">): how to set it up, for its banners. */
 function showDevHints() {
   const meta = document.querySelector('meta[name="localdev"]');
@@ -358,7 +377,7 @@ function saveName() {
 
 createButton.addEventListener("click", onCreate);
 rejoinButton.addEventListener("click", () => {
-  const room = lastRoom();
+  const room = rejoinable();
   if (room && !state.call) startCall(room);
   else render();
 });
@@ -369,11 +388,18 @@ roomInput.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && joinButton.disabled) checkJoinField({ explain: true });
 });
 $("join-form").addEventListener("submit", onJoin);
+// Focus, not a fragment navigation: that would be a history step, which a call takes for Back.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  $("main").focus();
+});
 nameInput.addEventListener("input", saveName);
 loadName();
 showDevHints();
 checkJoinField({ explain: false });
+leaveOnBack({ inCall: () => state.call !== null, leave: () => state.call.leave() });
 acceptInvite();
+offerResume();
 restoreLimit();
 render();
 health().then(({ configured, ttl }) => {

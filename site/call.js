@@ -1,4 +1,7 @@
-// The call view: one Daily Prebuilt frame at a time, the share box and the expiry countdown.
+// The call view: one Daily Prebuilt frame at a time, the share box and the room's clock.
+//
+// The clock counts down to the room's `exp`: the one the API gave when this page created the room,
+// and for any joined room the one daily-js's room() gives (config.exp), so guests see it too.
 //
 // Leaving always works. daily-js's destroy() first waits for the frame to confirm leave(), which
 // a frame that never loaded never does. So a call that has not joined, or whose leave() does not
@@ -10,6 +13,8 @@
 // one) 25 s before trying the next, so it only gives up after 75 s. The call view stays meanwhile:
 // if a fallback domain loads, the error goes and the call appears; if none does, the call ends.
 
+import { RoomClock } from "./clock.js";
+
 const FRAME_OPTIONS = {
   showLeaveButton: true,
   showFullscreenButton: true,
@@ -20,7 +25,7 @@ const LEAVE_TIMEOUT_MS = 2000;
 const COPIED_FOR_MS = 2000;
 
 const ENDINGS = {
-  expired: { text: "The room expired, so the call ended. Create a new room to keep talking." },
+  expired: { text: "The room expired, so the call ended. Create a new room, or ask for a new invite, to keep talking." },
   leftEarly: { text: "You left the room before the call had connected." },
   stuck: { text: "The call did not respond, so this page closed it." },
   loadFailed: {
@@ -33,16 +38,6 @@ const ENDINGS = {
 };
 
 const $ = (id) => document.getElementById(id);
-
-/** m:ss for a number of whole seconds. */
-export function formatRemaining(seconds) {
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
-}
-
-/** Whole seconds until `exp` (unix seconds), never below 0. */
-export function secondsLeft(exp) {
-  return Math.max(0, Math.round(exp - Date.now() / 1000));
-}
 
 /** Resolves true if `promise` settles within `ms`, false otherwise. */
 function settlesWithin(promise, ms) {
@@ -82,22 +77,27 @@ function element(tag, className, text = "") {
   return made;
 }
 
-/** Shows a call in the page. `onEnd(ending?)` runs once the frame is gone. */
+/** Shows a call in the page. `onJoined({url, exp})` runs once joined, with the room's `exp` (null
+ * for a room without one) as far as it is known; `onEnd(ending?)` runs once the frame is gone. */
 export class Call {
-  constructor({ url, token, exp, userName }, { onEnd }) {
+  constructor({ url, token, exp, userName }, { onJoined, onEnd }) {
     this.url = url;
-    this.exp = exp;
+    this.onJoined = onJoined;
     this.onEnd = onEnd;
     this.ended = false;
     this.expired = false;
     this.notLoaded = false;
-    this.timer = 0;
     this.copyReset = 0;
+    this.clock = new RoomClock(() => {
+      this.expired = true;
+    });
+    this.clock.set(exp ?? null);
     const proxyUrl = proxyUrlFor(url);
     const options = proxyUrl ? { ...FRAME_OPTIONS, dailyConfig: { proxyUrl } } : FRAME_OPTIONS;
     this.frame = window.Daily.createFrame($("frame"), options);
     this.frame.iframe().title = "Daily video call";
     this.frame.on("loaded", () => this.loaded());
+    this.frame.on("joined-meeting", () => this.joined());
     // Daily ejects everyone when the room expires; say so back on the home view.
     this.frame.on("left-meeting", () => this.end(this.expired ? ENDINGS.expired : undefined));
     this.frame.on("error", (event) => this.end(this.endingFor(event)));
@@ -130,14 +130,17 @@ export class Call {
     resetCopyButtons();
     $("leave").disabled = false;
     $("leave").onclick = () => this.leave();
-    $("expiry").hidden = !this.exp;
-    $("expiry").classList.remove("is-expired");
-    $("expiry-label").textContent = "Expires in";
-    $("expired-note").textContent = "";
-    if (this.exp) {
-      this.tick();
-      this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  /** Once in the room, its own `exp` (daily-js's room()) sets the clock, then the page hears. */
+  async joined() {
+    try {
+      const exp = (await this.frame.room())?.config?.exp;
+      if (Number.isFinite(exp) && exp !== this.clock.exp) this.clock.set(exp);
+    } catch {
+      // The room's config did not come: the clock keeps what it had.
     }
+    if (!this.ended) this.onJoined({ url: this.url, exp: this.clock.exp });
   }
 
   loaded() {
@@ -173,18 +176,6 @@ export class Call {
       element("p", "load-error-note", "Daily keeps trying other addresses meanwhile; if one answers, the call appears here."),
     );
     $("load-error").focus();
-  }
-
-  tick() {
-    const left = secondsLeft(this.exp);
-    $("countdown").textContent = formatRemaining(left);
-    if (left > 0) return;
-    this.expired = true;
-    clearInterval(this.timer);
-    $("expiry").classList.add("is-expired");
-    $("expiry-label").textContent = "Room expired";
-    $("expired-note").textContent =
-      "This room has expired and its links no longer work. Daily ends the call for everyone; create a new room to keep talking.";
   }
 
   /** Copy a link; the button(s) say "Copied!" for a moment and a status line says what. */
@@ -228,7 +219,7 @@ export class Call {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.loadTimer);
-    clearInterval(this.timer);
+    this.clock.stop();
     clearTimeout(this.copyReset);
     // Without its frame, daily-js's leave() fails at once and destroy() goes on.
     if (force) this.frame.iframe()?.remove();

@@ -298,7 +298,7 @@ def test_copy_buttons_copy_the_invite_link_and_the_daily_link(page: Page, base_u
     expect(page.locator("#copy-direct")).to_have_text("Copy", timeout=5000)
 
 
-def test_join_an_emulator_room_by_its_url_opens_it_without_a_countdown(page: Page) -> None:
+def test_join_an_emulator_room_by_its_url_opens_it_with_its_countdown(page: Page) -> None:
     page.goto("/")
     created = page.request.post("/api/rooms", data={}).json()
     page.get_by_label("Or enter room to join").fill(created["url"] + "/")
@@ -306,7 +306,10 @@ def test_join_an_emulator_room_by_its_url_opens_it_without_a_countdown(page: Pag
     page.wait_for_function(JOINED)
     assert "t" not in parse_qs(urlsplit(frame_src(page)).query)
     expect(page.get_by_label("Direct Daily link")).to_have_value(created["url"])
-    expect(page.locator("#expiry")).to_be_hidden()
+    # The room's exp comes from daily-js's room(), after the join.
+    expect(page.locator("#expiry")).to_be_visible()
+    remaining = created["exp"] - page.evaluate("() => Date.now() / 1000")
+    assert abs(seconds(page.get_by_role("timer").inner_text()) - remaining) <= 2
 
 
 def test_enter_in_the_field_joins_like_the_button(page: Page) -> None:

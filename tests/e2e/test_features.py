@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from localdev import functions
 from localdev.local_stack import LocalStack
 from localdev.server import DevServer
-from tests.e2e.conftest import JOINED, BrowserLog, create_and_join, seconds
+from tests.e2e.conftest import JOINED, BrowserLog, create_and_join, leave_call, seconds
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +92,7 @@ def test_display_name_reaches_the_call_and_is_remembered(page: Page) -> None:
     expect(standin.get_by_text("You joined as Ada Lovelace.")).to_be_visible()
     participant = page.evaluate("() => window.Daily.getCallInstance().participants().local")
     assert participant["user_name"] == "Ada Lovelace"
-    page.get_by_role("button", name="Leave call").click()
+    leave_call(page)
     page.reload()
     expect(name).to_have_value("Ada Lovelace")
     name.fill("")
@@ -109,7 +109,7 @@ def test_invite_link_round_trip(page: Page, base_url: str) -> None:
     # Someone else opens the link: the room is filled in and Join is ready.
     guest = page.context.new_page()
     guest.goto(invite)
-    expect(guest.get_by_label("Or enter room to join")).to_have_value(room["url"])
+    expect(guest.get_by_label("Room to join", exact=True)).to_have_value(room["url"])
     join = guest.get_by_role("button", name="Join room")
     expect(join).to_be_enabled()
     expect(join).to_be_focused()
@@ -126,7 +126,7 @@ def test_invite_link_round_trip(page: Page, base_url: str) -> None:
 
 def test_an_invite_link_names_the_rooms_team_before_joining(page: Page) -> None:
     page.goto("/?room=HTTPS://Other-Team.Daily.co/standup")
-    expect(page.get_by_label("Or enter room to join")).to_have_value(
+    expect(page.get_by_label("Room to join", exact=True)).to_have_value(
         "https://other-team.daily.co/standup"
     )
     notice = page.locator("#notice")

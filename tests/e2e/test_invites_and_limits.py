@@ -86,7 +86,7 @@ def test_a_bad_invite_is_explained_in_the_notice_and_at_the_focused_field(
     expect(notice).to_contain_text("This invite link does not open a room.")
     expect(notice).to_contain_text("not a Daily room link")
     expect(notice).to_have_class(re.compile(r"\bis-problem\b"))
-    field = page.get_by_label("Or enter room to join")
+    field = page.get_by_label("Room to join", exact=True)
     expect(field).to_be_focused()  # its description, the error, is read out with it
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#room-url-error")).to_contain_text("not a Daily room link")

@@ -161,7 +161,8 @@ def standin_that_ejects_late(route: Route) -> None:
     script = route.fetch().text()
     eject = "if (exp) ejectTimer = setTimeout("
     assert eject in script
-    route.fulfill(body=script.replace(eject, "if (false) ejectTimer = setTimeout("))
+    late = script.replace(eject, "if (false) ejectTimer = setTimeout(")
+    route.fulfill(body=late, content_type="text/javascript")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -183,7 +184,7 @@ def test_error_views_have_no_accessibility_violations(
     room = create_and_join(page)
     now = page.evaluate("() => Date.now() / 1000")
     page.clock.fast_forward(int((room["exp"] - now + 1) * 1000))
-    expect(page.locator("#expired-note")).to_contain_text("This room has expired")
+    expect(page.locator("#expiry-note")).to_contain_text("This room has expired")
     expect(page.locator("#expiry")).to_contain_text("Room expired")
     check(page, f"{prefix}-call-expired", found)
     page.get_by_role("button", name="Leave call").click()
