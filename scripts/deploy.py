@@ -102,6 +102,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     parser.add_argument("--skip-build", action="store_true", help="deploy the last sam build")
     parser.add_argument("--site", type=Path, default=SITE, help="folder to publish (site/)")
+    parser.add_argument(
+        "--no-smoke", action="store_true", help="skip the smoke test (CI runs it after --store-key)"
+    )
     only = parser.add_mutually_exclusive_group()
     only.add_argument(
         "--store-key", action="store_true", help="only store DAILY_API_KEY in the stack's secret"
@@ -320,7 +323,8 @@ def deploy(args: argparse.Namespace) -> None:
     api_key = os.environ.get("DAILY_API_KEY", "").strip()
     if api_key:
         store_api_key(stack, outputs["DailyApiKeySecretArn"], api_key, dry_run=args.dry_run)
-    smoke(outputs, dry_run=args.dry_run)
+    if not args.no_smoke:
+        smoke(outputs, dry_run=args.dry_run)
     print(f"site: {outputs['SiteUrl']}")
 
 
