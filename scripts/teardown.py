@@ -1,9 +1,11 @@
 """Remove an environment: empty its site bucket, delete its stack, and say what is left.
 
 CloudFormation cannot delete a bucket that holds anything, a version or a delete marker included,
-so the bucket is emptied first. What the stack made is deleted with it unless its DeletionPolicy
-keeps it; instead of assuming, each log group, secret, table and bucket the stack had is looked up
-again once the stack is gone, and the report says what still exists and how to remove it.
+so the bucket is emptied first. What the stack made is deleted with it unless a DeletionPolicy
+keeps it (template.yaml sets none; CloudFormation deletes secrets without Secrets Manager's
+recovery window). Rather than assume, each log group, secret, table and bucket the stack had is
+looked up again once the stack is gone, and the report says what still exists and how to
+remove it.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from site_publish import delete_keys
 
 # How often to ask whether the stack is gone; CloudFront takes minutes to delete a distribution.
 DELETE_POLL = {"Delay": 15, "MaxAttempts": 240}
-CHECKED_TYPES = {
-    "AWS::Logs::LogGroup": "log group",
-    "AWS::SecretsManager::Secret": "secret",
-    "AWS::DynamoDB::Table": "table",
-    "AWS::S3::Bucket": "bucket",
+CHECKED_TYPES = {  # what each is called, and how to remove one that is left
+    "AWS::Logs::LogGroup": ("log group", "aws logs delete-log-group --log-group-name {}"),
+    "AWS::SecretsManager::Secret": (
+        "secret",
+        "aws secretsmanager delete-secret --secret-id {} --force-delete-without-recovery "
+        "(a secret of its name stops the next deploy of this stack)",
+    ),
+    "AWS::DynamoDB::Table": ("table", "aws dynamodb delete-table --table-name {}"),
+    "AWS::S3::Bucket": ("bucket", "empty it, then aws s3api delete-bucket --bucket {}"),
 }
 NOT_FOUND = {"ResourceNotFoundException", "NoSuchBucket", "404"}
 
@@ -100,24 +106,20 @@ def leftover_lines(client: Callable[[str], Any], resources: list[dict[str, str]]
         kind, physical_id = resource["ResourceType"], resource.get("PhysicalResourceId")
         if kind not in CHECKED_TYPES or not physical_id:
             continue
-        what = CHECKED_TYPES[kind]
+        what, removal = CHECKED_TYPES[kind]
         try:
             found = still_exists(client, kind, physical_id)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             lines.append(f"could not check {what} {physical_id}: {code}")
             continue
-        if not found:
-            gone.append(what)
-        elif kind == "AWS::SecretsManager::Secret" and found.get("DeletedDate"):
+        if found:
             lines.append(
-                f"kept for now: secret {physical_id} is scheduled for deletion (Secrets Manager's "
-                "recovery window, 7 to 30 days, 30 by default); until it ends a stack of this "
-                "name cannot create it again. Remove it now: aws secretsmanager delete-secret "
-                f"--secret-id {physical_id} --force-delete-without-recovery"
+                f"kept: {what} {physical_id} outlived the stack (a DeletionPolicy of Retain "
+                f"keeps it). Remove it: {removal.format(physical_id)}"
             )
         else:
-            lines.append(f"kept: {what} {physical_id} (its DeletionPolicy keeps it)")
+            gone.append(what)
     if gone:
         counts = ", ".join(f"{gone.count(w)} {w}(s)" for w in dict.fromkeys(gone))
         at_once = " (the secrets at once, without a recovery window)" if "secret" in gone else ""

@@ -8,9 +8,10 @@ Created in template order, undone in reverse when one fails, as CloudFormation's
 - names the template builds from the stack's name are checked against their service's limit
   (the origin access control's and the functions' 64 characters) with CloudFormation's message,
   so a stack name that is too long fails the create;
-- deleting refuses a bucket that still holds any version or delete marker ("The bucket you tried
-  to delete is not empty"), and deletes secrets without a recovery window (CloudFormation's
-  behaviour for AWS::SecretsManager::Secret without a DeletionPolicy).
+- deleting leaves what has `DeletionPolicy: Retain`, refuses a bucket that still holds any
+  version or delete marker ("The bucket you tried to delete is not empty"), and deletes secrets
+  without a recovery window, as CloudFormation's handler for AWS::SecretsManager::Secret does
+  (aws-cloudformation/cloudformation-coverage-roadmap issues 838 and 1999 ask for a window).
 
 Neither CloudFront nor API Gateway serve anything here: SiteUrl and ApiUrl are the local
 stand-ins the tests give, and DailyApiUrl's default is the Daily emulator's URL.
@@ -141,6 +142,9 @@ class TemplateResources:
         left = []
         failure = None
         for resource in reversed(stack.resources):
+            policy = self.template["Resources"][resource["LogicalResourceId"]].get("DeletionPolicy")
+            if policy == "Retain":  # CloudFormation leaves it, and forgets it
+                continue
             if failure is not None:
                 left.insert(0, resource)
                 continue
