@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 ENV ?= staging
 
-.PHONY: help install browser dev stack test unit integration lint fuzz api-fuzz bench deploy checkov clean
+.PHONY: help install browser dev stack test unit integration lint fuzz api-fuzz bench deploy destroy checkov clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -76,8 +76,13 @@ api-fuzz: install ## schemathesis against `python -m localdev` from docs/openapi
 bench: install ## calls, cold start, memory and the visitor's wait of a create (benchmark/README.md)
 	$(BIN)/python -m benchmark
 
-deploy: install ## build, deploy and publish the site: make deploy ENV=staging
-	$(BIN)/python scripts/deploy.py --env $(ENV)
+# PARAMS="Key=Value ..." adds template parameters to samconfig.toml's; DRY_RUN=1 prints the plan.
+DEPLOY_FLAGS = $(if $(PARAMS),--parameter-overrides '$(PARAMS)') $(if $(DRY_RUN),--dry-run)
+deploy: install ## build, deploy and publish the site: make deploy ENV=staging (PARAMS=…, DRY_RUN=1)
+	$(BIN)/python scripts/deploy.py --env $(ENV) $(DEPLOY_FLAGS)
+
+destroy: install ## empty the site bucket, delete the stack, say what is left: make destroy ENV=staging
+	$(BIN)/python scripts/deploy.py --env $(ENV) --destroy $(if $(DRY_RUN),--dry-run)
 
 clean: ## remove the virtualenvs, build output and caches
 	rm -rf $(VENV) .venv-tools .aws-sam artifacts .pytest_cache .ruff_cache tests/e2e/node_modules

@@ -1,15 +1,18 @@
-"""scripts/deploy.py as a subprocess against moto's server, with a stub `sam` on PATH.
+"""scripts/deploy.py as a subprocess against moto's server, a CloudFormation double and a `sam`
+double on PATH.
 
-The stack's SiteUrl and ApiUrl point at local stand-ins for CloudFront and the execute-api URL
-(the dev server, and the handlers called without CloudFront's headers), and its DailyApiUrl at
-the Daily emulator, so a deploy runs its key step and smoke test offline.
+moto holds what the stack's resources are (bucket, distribution, secrets, log groups, table);
+tests/deploy/cloudformation_double.py is CloudFormation (AWS_ENDPOINT_URL_CLOUDFORMATION), whose
+stacks tests/deploy/template_resources.py fills in moto; tests/deploy/sam_double.py answers as
+SAM CLI does. The stack's SiteUrl and ApiUrl point at local stand-ins for CloudFront and the
+execute-api URL (the dev server, and the handlers called without CloudFront's headers), and its
+DailyApiUrl at the Daily emulator, so a deploy runs its key step and smoke test offline.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -19,27 +22,21 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from localdev.local_stack import LocalStack
 from localdev.server import DevServer
+from tests.deploy.cloudformation_double import CloudFormationDouble
 from tests.deploy.http_doubles import ExecuteApiStandIn
+from tests.deploy.template_resources import TemplateResources
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 STACK = "daily-rooms-ci"  # samconfig.toml's stack_name for --env ci
-
-SAM_STUB = """#!/bin/sh
-echo "$*" >> "$SAM_STUB_LOG"
-env > "$SAM_STUB_LOG.$1.env"
-if [ "$1" = deploy ] && [ -n "$SAM_STUB_DEPLOY_FAILS" ]; then
-  echo "Error: Failed to create changeset for the stack: $SAM_STUB_DEPLOY_FAILS" >&2
-  exit 1
-fi
-exit 0
-"""
+SAM_DOUBLE = Path(__file__).with_name("sam_double.py")
 
 
 @dataclass
@@ -66,67 +63,71 @@ def assert_one_line_failure(result: Result, *words: str, prefix: str = "deploy f
 
 @dataclass
 class FakeAws:
-    """moto on loopback plus the stack, distribution and secret a real deploy would have."""
+    """moto on loopback, CloudFormation's double, and the stack a real deploy would have."""
 
     url: str
+    cloudformation: CloudFormationDouble
     bucket: str = ""
     distribution_id: str = ""
     secret_arn: str = ""
 
-    def client(self, service: str):
+    def client(self, service: str, region: str = REGION) -> Any:
+        endpoint = self.cloudformation.url if service == "cloudformation" else self.url
         return boto3.client(
             service,
-            region_name=REGION,
-            endpoint_url=self.url,
+            region_name=region,
+            endpoint_url=endpoint,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
 
+    @property
+    def resources(self) -> TemplateResources:
+        return self.cloudformation.resources  # type: ignore[return-value]
+
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         urllib.request.urlopen(request, timeout=10).close()
+        self.cloudformation.reset()
+        self.cloudformation.resources = TemplateResources(self.url)
 
-    def create_stack(self, site_url: str, api_url: str, daily_api_url: str) -> None:
-        """The outputs and the parameter deploy.py reads, from a template moto can create."""
-        cloudfront = self.client("cloudfront")
-        distribution = cloudfront.create_distribution(
-            DistributionConfig={
-                "CallerReference": secrets.token_hex(8),
-                "Comment": "test",
-                "Enabled": True,
-                "Origins": {
-                    "Quantity": 1,
-                    "Items": [{"Id": "site", "DomainName": "site.s3.amazonaws.com"}],
-                },
-                "DefaultCacheBehavior": {
-                    "TargetOriginId": "site",
-                    "ViewerProtocolPolicy": "redirect-to-https",
-                },
-            }
-        )["Distribution"]
-        self.distribution_id = distribution["Id"]
-        self.secret_arn = self.client("secretsmanager").create_secret(
-            Name="daily-rooms-ci-key", SecretString='{"apiKey": ""}'
-        )["ARN"]
-        template = {
-            "Parameters": {"DailyApiUrl": {"Type": "String", "Default": daily_api_url}},
-            "Resources": {"SiteBucket": {"Type": "AWS::S3::Bucket"}},
-            "Outputs": {
-                "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
-                "DistributionId": {"Value": self.distribution_id},
-                "DailyApiKeySecretArn": {"Value": self.secret_arn},
-                "SiteUrl": {"Value": site_url},
-                "ApiUrl": {"Value": api_url},
-            },
-        }
+    def use_site(self, site_url: str, api_url: str, daily_api_url: str) -> None:
+        """Where the stacks made from now on say their site, API and Daily are."""
+        self.resources.site_url = site_url
+        self.resources.api_url = api_url
+        self.resources.daily_api_url = daily_api_url
+
+    def create_stack(
+        self, site_url: str, api_url: str, daily_api_url: str, name: str = STACK
+    ) -> dict[str, str]:
+        """The stack as an earlier `sam deploy` left it (a CREATE change set, executed)."""
+        self.use_site(site_url, api_url, daily_api_url)
         cloudformation = self.client("cloudformation")
-        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
-        outputs = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
-        self.bucket = {o["OutputKey"]: o["OutputValue"] for o in outputs}["SiteBucketName"]
+        change_set = cloudformation.create_change_set(
+            StackName=name,
+            ChangeSetName="earlier-deploy",
+            ChangeSetType="CREATE",
+            TemplateURL="https://s3.amazonaws.com/artifacts/earlier.template",
+        )
+        cloudformation.execute_change_set(ChangeSetName=change_set["Id"], StackName=name)
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        self.bucket = outputs["SiteBucketName"]
+        self.distribution_id = outputs["DistributionId"]
+        self.secret_arn = outputs["DailyApiKeySecretArn"]
         # Versions count the uploads: an unchanged file must not gain one.
         self.client("s3").put_bucket_versioning(
             Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
         )
+        return outputs
+
+    def stack(self, name: str = STACK, region: str = REGION) -> dict[str, Any] | None:
+        """What DescribeStacks says of the stack, or None when there is none."""
+        found = self.cloudformation.stack(region, name)
+        if found is None:
+            return None
+        return self.client("cloudformation", region).describe_stacks(StackName=name)["Stacks"][0]
 
     def objects(self) -> dict[str, dict]:
         """Current objects by key, with their headers."""
@@ -225,10 +226,17 @@ def moto_url() -> Iterator[str]:
     server.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def cloudformation_double(moto_url: str) -> Iterator[CloudFormationDouble]:
+    double = CloudFormationDouble(TemplateResources(moto_url))
+    yield double
+    double.close()
+
+
 @pytest.fixture
-def aws(moto_url: str) -> FakeAws:
-    """A moto with nothing in it."""
-    fake = FakeAws(moto_url)
+def aws(moto_url: str, cloudformation_double: CloudFormationDouble) -> FakeAws:
+    """A moto and a CloudFormation with nothing in them."""
+    fake = FakeAws(moto_url, cloudformation_double)
     fake.reset()
     return fake
 
@@ -256,7 +264,7 @@ def site(tmp_path: Path) -> Path:
 
 @dataclass
 class Deployer:
-    """Runs scripts/deploy.py the way a user does, with `sam` replaced by a recording stub."""
+    """Runs scripts/deploy.py the way a user does, with `sam` replaced by the SAM CLI double."""
 
     env: dict[str, str]
     sam_log: Path
@@ -268,20 +276,27 @@ class Deployer:
             [sys.executable, str(ROOT / "scripts" / "deploy.py"), *args],
             cwd=ROOT,
             env=environment,
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=120,
             check=False,
         )
         return Result(done.returncode, done.stdout, done.stderr)
 
+    def sam_runs(self) -> list[dict[str, Any]]:
+        """Each `sam` call: its argv and environment."""
+        if not self.sam_log.exists():
+            return []
+        return [json.loads(line) for line in self.sam_log.read_text().splitlines()]
+
     def sam_calls(self) -> list[str]:
-        return self.sam_log.read_text().splitlines() if self.sam_log.exists() else []
+        return [" ".join(run["argv"]) for run in self.sam_runs()]
 
     def sam_environment(self, command: str) -> dict[str, str]:
-        """The environment `sam <command>` ran with."""
-        lines = Path(f"{self.sam_log}.{command}.env").read_text().splitlines()
-        return dict(line.split("=", 1) for line in lines if "=" in line)
+        """The environment the last `sam <command>` ran with."""
+        runs = [run for run in self.sam_runs() if run["argv"][:1] == [command]]
+        return runs[-1]["env"]
 
 
 @pytest.fixture
@@ -290,26 +305,35 @@ def api_key(fresh_stack: LocalStack) -> str:
     return fresh_stack.api_key
 
 
+def install_sam_double(folder: Path) -> Path:
+    """A `sam` on PATH that runs the SAM CLI double with this Python."""
+    folder.mkdir(exist_ok=True)
+    sam = folder / "sam"
+    sam.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{SAM_DOUBLE}" "$@"\n')
+    sam.chmod(0o755)
+    return folder
+
+
 @pytest.fixture
-def deploy(tmp_path: Path, moto_url: str, api_key: str) -> Deployer:
-    """deploy.py with fake credentials, AWS_ENDPOINT_URL at moto and DAILY_API_KEY set."""
-    stub_dir = tmp_path / "bin"
-    stub_dir.mkdir()
-    stub = stub_dir / "sam"
-    stub.write_text(SAM_STUB)
-    stub.chmod(0o755)
-    sam_log = tmp_path / "sam-calls.log"
+def deploy(
+    tmp_path: Path, moto_url: str, cloudformation_double: CloudFormationDouble, api_key: str
+) -> Deployer:
+    """deploy.py with fake credentials, AWS_ENDPOINT_URL at moto, CloudFormation at its double,
+    the region in AWS_DEFAULT_REGION and DAILY_API_KEY set."""
+    bin_dir = install_sam_double(tmp_path / "bin")
+    sam_log = tmp_path / "sam-calls.jsonl"
     env = {
-        "PATH": f"{stub_dir}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(tmp_path),
         "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ENDPOINT_URL_CLOUDFORMATION": cloudformation_double.url,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "DAILY_API_KEY": api_key,
-        "SAM_STUB_LOG": str(sam_log),
+        "SAM_DOUBLE_LOG": str(sam_log),
     }
     return Deployer(env, sam_log)

@@ -4,7 +4,8 @@
   event API Gateway would send, but without the headers CloudFront adds, as a direct call has.
 - `ForwardingProxy`: forwards every request to an upstream and can break it on the way, as a
   misconfigured CloudFront would: drop or replace response headers, send /api/* to another
-  origin. It also records what went through (e.g. the Secrets Manager operations deploy.py calls).
+  origin. It also records what went through (e.g. the Secrets Manager operations deploy.py calls,
+  or the order of its S3 requests).
 """
 
 from __future__ import annotations
@@ -114,10 +115,12 @@ class ForwardingProxy(LoopbackServer):
         self.set_headers = set_headers or {}
         self.drop_headers = {name.lower() for name in [*drop_headers, *self.set_headers]}
         self.seen: list[dict[str, str]] = []  # the request headers of every call, in order
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every call, in order
         super().__init__(_Handler)
 
     def answer(self, request: _Handler) -> None:
         self.seen.append({name.lower(): value for name, value in request.headers.items()})
+        self.requests.append((request.command, request.path))
         api = self.api_upstream and request.path.startswith("/api/")
         target = urlsplit(self.api_upstream if api else self.upstream)
         connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)

@@ -1,12 +1,17 @@
-"""scripts/deploy.py end to end against moto: sync, invalidation, secret, dry run and failures."""
+"""scripts/deploy.py end to end against moto: sync and its order, invalidation, secret, dry run
+and failures, on a stack that exists (test_lifecycle.py covers creating and deleting it)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from localdev.local_stack import LocalStack
 from tests.deploy.conftest import Deployer, FakeAws, Result, assert_one_line_failure
+from tests.deploy.http_doubles import ForwardingProxy
 
 EXPECTED_HEADERS = {
     "index.html": ("text/html; charset=utf-8", "no-cache"),
@@ -16,7 +21,7 @@ EXPECTED_HEADERS = {
 }
 
 
-def test_first_deploy_publishes_the_site(
+def test_a_deploy_publishes_the_site(
     deploy: Deployer, deployed: FakeAws, site: Path, api_key: str, fresh_stack: LocalStack
 ) -> None:
     result = deploy("--env", "ci", "--site", str(site))
@@ -41,7 +46,10 @@ def test_first_deploy_publishes_the_site(
         "domainName": fresh_stack.daily.domain,
     }
     assert api_key not in result.output
-    assert deploy.sam_calls() == ["build --config-env ci", "deploy --config-env ci"]
+    assert deploy.sam_calls() == [
+        "build --config-env ci --region us-east-1",
+        "deploy --config-env ci --region us-east-1",
+    ]
     smoke = [line for line in result.stdout.splitlines() if line.startswith("smoke: ")]
     assert len(smoke) == 3, result.stdout
     assert result.stdout.splitlines()[-1].startswith("site: http://127.0.0.1:")
@@ -92,7 +100,7 @@ def test_skip_build_runs_only_sam_deploy(deploy: Deployer, deployed: FakeAws, si
     result = deploy("--env", "ci", "--site", str(site), "--skip-build")
 
     assert result.returncode == 0, result.output
-    assert deploy.sam_calls() == ["deploy --config-env ci"]
+    assert deploy.sam_calls() == ["deploy --config-env ci --region us-east-1"]
 
 
 def test_without_daily_api_key_the_secret_is_left_alone(
@@ -118,8 +126,8 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     assert json.loads(deployed.secret()) == {"apiKey": ""}
     assert deploy.sam_calls() == []
     for line in (
-        "would run: sam build --config-env ci",
-        "would run: sam deploy --config-env ci",
+        "would run: sam build --config-env ci --region us-east-1",
+        "would run: sam deploy --config-env ci --region us-east-1",
         "would upload index.html (new; text/html; charset=utf-8; no-cache)",
         "would delete stale.js (no longer in site/)",
         f"would invalidate /* on distribution {deployed.distribution_id}",
@@ -131,10 +139,10 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     assert api_key not in result.output
 
 
-def test_missing_stack_is_one_line(deploy: Deployer, aws: FakeAws, site: Path) -> None:
-    result = deploy("--env", "ci", "--site", str(site))
+def test_missing_stack_is_one_line(deploy: Deployer, aws: FakeAws) -> None:
+    result = deploy("--env", "ci", "--smoke")
 
-    assert_one_line_failure(result, "daily-rooms-ci", "not found")
+    assert_one_line_failure(result, "daily-rooms-ci", "not found in us-east-1", prefix="smoke test")
 
 
 def test_missing_credentials_is_one_line_before_any_build(
@@ -151,13 +159,16 @@ def test_missing_credentials_is_one_line_before_any_build(
 def test_failing_sam_deploy_stops_before_the_upload(
     deploy: Deployer, deployed: FakeAws, site: Path, api_key: str
 ) -> None:
-    result = deploy("--env", "ci", "--site", str(site), SAM_STUB_DEPLOY_FAILS="daily-rooms-ci")
+    deployed.resources.failures["CreateRoomFunction"] = "Resource handler returned message: x"
 
+    result = deploy("--env", "ci", "--site", str(site))
+
+    sam_error, deploy_error = result.stderr.strip().splitlines()
     assert_one_line_failure(
-        Result(result.returncode, result.stdout, result.stderr.split("\n", 1)[1]),
-        "sam deploy failed (exit code 1)",
+        Result(result.returncode, result.stdout, deploy_error), "sam deploy failed (exit code 1)"
     )
-    assert result.stderr.startswith("Error: Failed to create changeset")  # sam's own words
+    assert sam_error.startswith("Error: Failed to create/update the stack: daily-rooms-ci")
+    assert "UPDATE_ROLLBACK_COMPLETE" in sam_error  # the stack is back as it was
     assert deployed.version_counts() == {"stale.js": 1}
     assert json.loads(deployed.secret()) == {"apiKey": ""}
     assert api_key not in result.output
@@ -174,3 +185,57 @@ def test_missing_region_is_one_line(deploy: Deployer, deployed: FakeAws, site: P
 
     assert_one_line_failure(result, "no AWS region")
     assert deploy.sam_calls() == []
+
+
+@pytest.fixture
+def s3_proxy(moto_url: str) -> Iterator[ForwardingProxy]:
+    """S3 (moto) behind a proxy that records every request deploy.py sends, in order."""
+    proxy = ForwardingProxy(moto_url)
+    yield proxy
+    proxy.close()
+
+
+def test_pages_go_up_after_the_files_they_name_and_stale_files_go_last(
+    deploy: Deployer, deployed: FakeAws, site: Path, s3_proxy: ForwardingProxy
+) -> None:
+    (site / "about.html").write_text("<!doctype html><title>About</title>\n")
+
+    result = deploy("--env", "ci", "--site", str(site), AWS_ENDPOINT_URL_S3=s3_proxy.url)
+
+    assert result.returncode == 0, result.output
+    prefix = f"/{deployed.bucket}/"
+    puts = [path[len(prefix) :] for method, path in s3_proxy.requests if method == "PUT"]
+    changes = [
+        "delete" if method == "POST" and path.endswith("?delete") else path[len(prefix) :]
+        for method, path in s3_proxy.requests
+        if method == "PUT" or (method == "POST" and path.endswith("?delete"))
+    ]
+    assert sorted(puts) == ["about.html", "app.js", "img/logo.svg", "index.html", "styles.css"]
+    assert changes == ["app.js", "img/logo.svg", "styles.css", "about.html", "index.html", "delete"]
+    uploads = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("upload")]
+    assert uploads == changes[:-1]  # it says what it does, in that order
+
+
+def test_a_stale_file_the_bucket_refuses_to_delete_fails_the_deploy(
+    deploy: Deployer, deployed: FakeAws, site: Path
+) -> None:
+    """DeleteObjects answers 200 with the keys it could not delete: they must not pass as done."""
+    refuse = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                "Resource": f"arn:aws:s3:::{deployed.bucket}/stale.js",
+            }
+        ],
+    }
+    deployed.client("s3").put_bucket_policy(Bucket=deployed.bucket, Policy=json.dumps(refuse))
+
+    result = deploy("--env", "ci", "--site", str(site))
+
+    assert_one_line_failure(result, deployed.bucket, "refused to delete 1 object(s)", "stale.js")
+    assert "AccessDenied" in result.stderr
+    assert "stale.js" in deployed.objects()
+    assert "smoke: " not in result.stdout  # it stopped there

@@ -4,6 +4,7 @@ in a GitHub environment after the tests pass, with the Daily key only where it i
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -58,17 +59,119 @@ def test_actionlint_passes() -> None:
     assert result.stdout == ""
 
 
-def test_tests_run_on_every_push_and_pull_request() -> None:
+def test_the_test_job_runs_make_test_on_ubuntu_latest() -> None:
     workflow = load_workflow("test.yml")
     [job] = workflow["jobs"].values()
 
-    assert {"push", "pull_request", "workflow_call"} <= set(workflow["on"])
-    assert workflow["on"]["push"] is None  # every branch
+    assert "workflow_call" in workflow["on"]  # deploy.yml calls it
     assert job["runs-on"] == "ubuntu-latest"
     assert [s["run"] for s in job["steps"] if "run" in s] == ["make test"]
     python = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert python["with"]["python-version"] == "3.13"
     assert any(s.get("uses", "").startswith("actions/setup-node@") for s in job["steps"])
+
+
+REPOSITORY = "octo-org/rooms"
+
+
+def expression_value(operand: str, github: dict[str, Any]) -> str:
+    """A string literal or a `github.` context path, the only operands test.yml uses."""
+    operand = operand.strip()
+    if operand.startswith("'") and operand.endswith("'"):
+        return operand[1:-1]
+    path = operand.split(".")
+    if path[0] != "github":
+        raise NotImplementedError(f"the evaluator does not know {operand}")
+    value: Any = github
+    for part in path[1:]:
+        value = value.get(part, "") if isinstance(value, dict) else ""
+    return str(value)
+
+
+def expression_holds(expression: str, github: dict[str, Any]) -> bool:
+    """A job's `if:` made of `==`/`!=` comparisons joined by `||` and `&&` (no parentheses);
+    anything else fails loudly instead of being read as true."""
+    if any(token in expression for token in ("(", ")", "!(", "${{")):
+        raise NotImplementedError(f"the evaluator does not read {expression!r}")
+
+    def comparison(text: str) -> bool:
+        for operator in ("!=", "=="):
+            if operator in text:
+                left, right = text.split(operator)
+                same = (
+                    expression_value(left, github).lower()
+                    == expression_value(right, github).lower()
+                )
+                return same if operator == "==" else not same
+        raise NotImplementedError(f"the evaluator does not read {text!r}")
+
+    return any(
+        all(comparison(part) for part in alternative.split("&&"))
+        for alternative in expression.split("||")
+    )
+
+
+def triggered(workflow: dict[str, Any], event: str, branch: str) -> bool:
+    """Whether `on:` starts the workflow for this event on this branch (push's branch filters)."""
+    if event not in workflow["on"]:
+        return False
+    filters = workflow["on"][event] or {}
+    if "branches" in filters:
+        return any(fnmatch.fnmatchcase(branch, pattern) for pattern in filters["branches"])
+    return not any(fnmatch.fnmatchcase(branch, p) for p in filters.get("branches-ignore", []))
+
+
+def runs_of_the_tests(
+    events: list[tuple[str, str]], head_repository: str, test: dict[str, Any] | None = None
+) -> int:
+    """How many times these events run the test job: test.yml itself, and deploy.yml calling it."""
+    test = test or load_workflow("test.yml")
+    deploy = load_workflow("deploy.yml")
+    [job] = test["jobs"].values()
+    calls = [j for j in deploy["jobs"].values() if j.get("uses") == "./.github/workflows/test.yml"]
+    runs = 0
+    for event, branch in events:
+        github = {
+            "event_name": event,
+            "repository": REPOSITORY,
+            "event": {"pull_request": {"head": {"repo": {"full_name": head_repository}}}},
+        }
+        if not expression_holds(job.get("if", "'' == ''"), github):
+            continue
+        runs += int(triggered(test, event, branch))
+        runs += int(triggered(deploy, event, branch)) * len(calls)
+    return runs
+
+
+@pytest.mark.parametrize(
+    ("events", "head_repository"),
+    [
+        ([("push", "main")], REPOSITORY),  # a merge: deploy.yml tests, then deploys
+        ([("workflow_dispatch", "main")], REPOSITORY),  # a deploy started by hand
+        ([("push", "feature")], REPOSITORY),
+        ([("push", "feature"), ("pull_request", "main")], REPOSITORY),  # a branch and its PR
+        (
+            [("pull_request", "main")],
+            "someone/rooms-fork",
+        ),  # a fork's commits are never pushed here
+    ],
+)
+def test_each_commit_is_tested_exactly_once(
+    events: list[tuple[str, str]], head_repository: str
+) -> None:
+    assert runs_of_the_tests(events, head_repository) == 1
+
+
+def test_the_count_sees_a_doubled_run() -> None:
+    """test.yml on every push and pull request, as it was: main and a branch's PR ran twice."""
+    doubled = {**load_workflow("test.yml"), "on": {"push": None, "pull_request": None}}
+    [job] = doubled["jobs"].values()
+    doubled["jobs"] = {"test": {key: value for key, value in job.items() if key != "if"}}
+
+    assert runs_of_the_tests([("push", "main")], REPOSITORY, doubled) == 2
+    assert runs_of_the_tests([("push", "x"), ("pull_request", "main")], REPOSITORY, doubled) == 2
+    with pytest.raises(NotImplementedError):
+        expression_holds("!(github.event_name == 'push')", {"event_name": "push"})
 
 
 def test_deploy_runs_after_the_tests_with_oidc_credentials() -> None:
@@ -97,13 +200,27 @@ def test_the_daily_key_is_only_in_the_step_that_stores_it() -> None:
     runs = [s for s in deploy["steps"] if "scripts/deploy.py" in s.get("run", "")]
     secret = "${{ secrets.DAILY_API_KEY }}"
 
-    [deploy_step, store_step] = runs
-    assert deploy_step["run"] == 'python scripts/deploy.py --env "$DEPLOY_ENV"'
+    [deploy_step, store_step, smoke_step] = runs
+    assert deploy_step["run"] == 'python scripts/deploy.py --env "$DEPLOY_ENV" --no-smoke'
     assert "env" not in deploy_step  # sam build and sam deploy run here
     assert store_step["env"] == {"DAILY_API_KEY": secret}
     assert 'python scripts/deploy.py --env "$DEPLOY_ENV" --store-key' in store_step["run"]
+    assert "env" not in smoke_step
     assert (WORKFLOWS / "deploy.yml").read_text().count("secrets.DAILY_API_KEY") == 1
     assert "DAILY_API_KEY" not in str(workflow.get("env", {})) + str(deploy.get("env", {}))
+
+
+def test_the_smoke_test_runs_after_the_key_is_stored() -> None:
+    """The smoke test's /api/health counts KeyConfigured: run before a first deploy's key is
+    stored, it would raise KeyNotConfiguredAlarm."""
+    steps = [s.get("run", "") for s in load_workflow("deploy.yml")["jobs"]["deploy"]["steps"]]
+    deploy_py = [run for run in steps if "scripts/deploy.py" in run]
+
+    assert [run for run in deploy_py if "--smoke" in run.split()] == [deploy_py[-1]]
+    assert deploy_py[-1] == 'python scripts/deploy.py --env "$DEPLOY_ENV" --smoke'
+    assert deploy_py.index(next(r for r in deploy_py if "--store-key" in r)) < len(deploy_py) - 1
+    # every other run skips the smoke test deploy.py otherwise ends with
+    assert all("--no-smoke" in run or "--store-key" in run for run in deploy_py[:-1])
 
 
 def uses_of(workflow: dict[str, Any]) -> list[str]:

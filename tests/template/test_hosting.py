@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
 
+from tests.deploy.policy_eval import allows
 from tests.template.conftest import only_resource
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -15,6 +18,9 @@ DAILY = ["https://*.daily.co", "https://*.dailywebrtc.com", "https://*.dailywebr
 DAILY_SENTRY = "https://o77906.ingest.sentry.io"
 # The one daily-js file the page loads (site/index.html), not the rest of unpkg.
 DAILY_JS = "https://unpkg.com/@daily-co/daily-js@0.92.2/dist/daily.js"
+ACCOUNT = "123456789012"
+SITE_BUCKET = "daily-rooms-staging-sitebucket-1a2b3c4d5e6f"
+DISTRIBUTION_ID = "E2EXAMPLE0DIST"
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +76,65 @@ def test_only_this_distribution_may_read_the_bucket(deployed: dict[str, Any]) ->
     assert policy["Bucket"] == {"Ref": bucket_name}
     allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
 
-    [allow] = allows
-    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert allow["Action"] == "s3:GetObject"
-    assert allow["Resource"] == {"Fn::Sub": f"${{{bucket_name}.Arn}}/*"}
-    assert allow["Condition"] == {
-        "StringEquals": {
-            "AWS:SourceArn": {
-                "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
-                f"${{{distribution_name}}}"
+    assert {(allow["Action"], json.dumps(allow["Resource"])) for allow in allows} == {
+        ("s3:GetObject", json.dumps({"Fn::Sub": f"${{{bucket_name}.Arn}}/*"})),
+        ("s3:ListBucket", json.dumps({"Fn::GetAtt": [bucket_name, "Arn"]})),
+    }
+    for allow in allows:
+        assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert allow["Condition"] == {
+            "StringEquals": {
+                "AWS:SourceArn": {
+                    "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+                    f"${{{distribution_name}}}"
+                }
             }
         }
+
+
+def installed_bucket_policy(deployed: dict[str, Any]) -> dict[str, Any]:
+    """The bucket policy with its Sub and GetAtt filled in as CloudFormation would."""
+    bucket_name, _ = only_resource(deployed, "AWS::S3::Bucket")
+    distribution_name, _ = only_resource(deployed, "AWS::CloudFront::Distribution")
+    _, policy = only_resource(deployed, "AWS::S3::BucketPolicy")
+    values = {
+        f"{bucket_name}.Arn": f"arn:aws:s3:::{SITE_BUCKET}",
+        distribution_name: DISTRIBUTION_ID,
+        "AWS::Partition": "aws",
+        "AWS::AccountId": ACCOUNT,
     }
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, list):
+            return [fill(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "Fn::Sub" in node:
+            return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], node["Fn::Sub"])
+        if "Fn::GetAtt" in node:
+            return values[".".join(node["Fn::GetAtt"])]
+        return {key: fill(value) for key, value in node.items()}
+
+    return fill(policy["PolicyDocument"])
+
+
+def s3_status_of_a_missing_key(policy: dict[str, Any], source_arn: str) -> int:
+    """What S3 answers a GetObject of a key that does not exist: 404 NoSuchKey to a caller
+    allowed s3:ListBucket on the bucket, else 403 AccessDenied (S3's GetObject documentation)."""
+    context = {"AWS:SourceArn": source_arn}
+    if not allows(policy, "s3:GetObject", f"arn:aws:s3:::{SITE_BUCKET}/missing.html", context):
+        return 403
+    return 404 if allows(policy, "s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", context) else 403
+
+
+def test_a_missing_page_answers_404_to_this_distribution_only(deployed: dict[str, Any]) -> None:
+    policy = installed_bucket_policy(deployed)
+    this = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{DISTRIBUTION_ID}"
+    other = f"arn:aws:cloudfront::{ACCOUNT}:distribution/EOTHERDISTRIB"
+
+    assert s3_status_of_a_missing_key(policy, this) == 404
+    assert s3_status_of_a_missing_key(policy, other) == 403
+    assert not allows(policy, "s3:ListBucket", f"arn:aws:s3:::{SITE_BUCKET}", {})
 
 
 def test_bucket_refuses_requests_without_tls(deployed: dict[str, Any]) -> None:
@@ -150,6 +203,13 @@ def test_api_behaviour_reaches_the_http_api_uncached(
     assert len(api_behaviour["AllowedMethods"]) == 7  # CloudFront's "all methods" set
     assert api_behaviour["ViewerProtocolPolicy"] == "https-only"  # a redirect would drop a POST
     assert api_behaviour["ResponseHeadersPolicyId"] == {"Ref": headers_policy_name}
+
+
+def test_api_behaviour_does_not_claim_compression(api_behaviour: dict[str, Any]) -> None:
+    """CloudFront compresses only where the cache policy accepts gzip or Brotli, which the
+    managed CachingDisabled policy does not: `Compress` there would promise what never happens."""
+    assert api_behaviour["CachePolicyId"] == CACHING_DISABLED
+    assert "Compress" not in api_behaviour
 
 
 def test_api_origin_request_policy_forwards_what_the_functions_read_but_not_host(
