@@ -165,12 +165,12 @@ TOOL_CALLS: dict[str, tuple[str, list[tuple[Path, str]]]] = {
         "sam deploy uploads the build's artifacts; deploy.py uploads site/",
         [
             (SAMCLI / "lib/package/s3_uploader.py", "upload"),
-            (SCRIPTS / "deploy.py", "put_object"),
+            (SCRIPTS / "site_publish.py", "put_object"),
         ],
     ),
     "cloudfront:CreateInvalidation": (
-        "deploy.py clears CloudFront's copies of changed files",
-        [(SCRIPTS / "deploy.py", "create_invalidation")],
+        "deploy.py (site_publish.py) clears CloudFront's copies of changed files",
+        [(SCRIPTS / "site_publish.py", "create_invalidation")],
     ),
     "secretsmanager:PutSecretValue": (
         "deploy.py --store-key writes the key",
