@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 
@@ -18,11 +19,15 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+@cache
+def compiled(pattern: str, case_sensitive: bool) -> re.Pattern[str]:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(regex, (0 if case_sensitive else re.IGNORECASE) | re.DOTALL)
+
+
 def wildcard(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
     """IAM's `*` (any run of characters) and `?` (one character)."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    flags = 0 if case_sensitive else re.IGNORECASE
-    return re.fullmatch(regex, value, flags | re.DOTALL) is not None
+    return compiled(pattern, case_sensitive).fullmatch(value) is not None
 
 
 def arn_like(value: str, pattern: str) -> bool:
