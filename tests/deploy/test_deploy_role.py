@@ -1,4 +1,5 @@
-"""docs/deploy-role-policy.json: enough for CloudFormation, cannot escalate, every line explained.
+"""The deploy role and the boundary of bootstrap/template.yaml, as created for an environment:
+enough for CloudFormation, cannot escalate, every statement explained.
 
 AWS's own data, as cfn-lint ships it, stands in for IAM: the Service Authorization Reference
 (actions, their resource types and ARN formats) and each resource type's handler permissions
@@ -20,13 +21,13 @@ import cfnlint
 import pytest
 import samcli
 
-from tests.deploy.policy_eval import allows, with_account
+from tests.deploy.bootstrap_render import ACCOUNT, REGION, Bootstrap, render_bootstrap
+from tests.deploy.policy_eval import allows
 from tests.template.conftest import load_template, render_template, resources_of_type
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 CFNLINT_DATA = Path(cfnlint.__file__).parent / "data"
-BOUNDARY_ARN = "arn:aws:iam::ACCOUNT_ID:policy/daily-rooms-boundary"
 ROLE_WRITES = {
     "iam:CreateRole",
     "iam:PutRolePolicy",
@@ -51,7 +52,7 @@ MANAGED_POLICIES = {  # what SAM attaches to function roles, and what those poli
 }
 # CloudFormation checks CreateChangeSet on the transform it runs (SAM's IAM guide); the reference
 # has no resource type for it.
-TRANSFORM_ARN = "arn:aws:cloudformation:REGION:aws:transform/Serverless-2016-10-31"
+TRANSFORM_ARN = f"arn:aws:cloudformation:{REGION}:aws:transform/Serverless-2016-10-31"
 # Handler permissions CloudFormation needs only for features this template does not use.
 NOT_NEEDED = {
     "kms:*": "no customer managed key anywhere",
@@ -132,11 +133,8 @@ SCRIPTS = ROOT / "scripts"
 # files and boto3 methods that make the call, and a test finds them there.
 TOOL_CALLS: dict[str, tuple[str, list[tuple[Path, str]]]] = {
     "cloudformation:CreateChangeSet": (
-        "sam deploy changes the stack (and creates SAM's artifact-bucket stack) by change set",
-        [
-            (SAMCLI / "lib/deploy/deployer.py", "create_change_set"),
-            (SAMCLI / "lib/utils/managed_cloudformation_stack.py", "create_change_set"),
-        ],
+        "sam deploy changes the stack by change set",
+        [(SAMCLI / "lib/deploy/deployer.py", "create_change_set")],
     ),
     "cloudformation:DescribeChangeSet": (
         "sam deploy waits for the change set and prints it",
@@ -161,12 +159,24 @@ TOOL_CALLS: dict[str, tuple[str, list[tuple[Path, str]]]] = {
         "sam deploy reads the deployed stack's parameters before an update",
         [(SAMCLI / "lib/deploy/deployer.py", "get_template_summary")],
     ),
+    "cloudformation:RollbackStack": (
+        "sam deploy --on-failure DELETE rolls a failed update back before it deletes",
+        [(SAMCLI / "lib/deploy/deployer.py", "rollback_stack")],
+    ),
+    "cloudformation:DeleteStack": (
+        "sam deploy --on-failure DELETE removes a stack whose first create failed",
+        [(SAMCLI / "lib/deploy/deployer.py", "delete_stack")],
+    ),
     "s3:PutObject": (
         "sam deploy uploads the build's artifacts; deploy.py uploads site/",
         [
             (SAMCLI / "lib/package/s3_uploader.py", "upload"),
             (SCRIPTS / "site_publish.py", "put_object"),
         ],
+    ),
+    "s3:GetObject": (
+        "sam deploy asks whether an artifact is uploaded already (HeadObject)",
+        [(SAMCLI / "lib/package/s3_uploader.py", "head_object")],
     ),
     "cloudfront:CreateInvalidation": (
         "deploy.py (site_publish.py) clears CloudFront's copies of changed files",
@@ -181,16 +191,25 @@ TOOL_CALLS: dict[str, tuple[str, list[tuple[Path, str]]]] = {
         [(SCRIPTS / "key_store.py", "update_secret_version_stage")],
     ),
 }
+# What `make destroy ENV=...` calls besides DeleteStack: it empties the versioned site bucket
+# (every version and delete marker) so CloudFormation can delete it.
+TEARDOWN_CALLS = {
+    "s3:ListBucketVersions": "make destroy lists the site bucket's versions and delete markers",
+    "s3:DeleteObjectVersion": "make destroy deletes them, so the stack can delete the bucket",
+}
 
 
 @cache
+def staging() -> Bootstrap:
+    return render_bootstrap("staging")
+
+
 def deploy_policy() -> dict[str, Any]:
-    return json.loads((DOCS / "deploy-role-policy.json").read_text())
+    return staging().deploy_policy
 
 
-@cache
 def boundary_policy() -> dict[str, Any]:
-    return json.loads((DOCS / "permissions-boundary-policy.json").read_text())
+    return staging().boundary
 
 
 @cache
@@ -240,24 +259,29 @@ def arn_format_regex(arn_format: str) -> str:
 
 def sample_arn(resource: str) -> str:
     """A concrete ARN the policy's resource pattern matches."""
-    return (
-        resource.replace("REGION", "eu-west-1")
-        .replace("ACCOUNT_ID", "123456789012")
-        .replace("*", "x")
-    )
+    return resource.replace("*", "x").replace("?", "A")
 
 
 @pytest.mark.parametrize(
     ("policy", "heading"),
     [
-        ("deploy-role-policy.json", "Statements of `deploy-role-policy.json`"),
-        ("permissions-boundary-policy.json", "Statements of `permissions-boundary-policy.json`"),
+        (deploy_policy, "Statements of the deploy role"),
+        (boundary_policy, "Statements of the boundary"),
     ],
 )
-def test_every_statement_is_explained(policy: str, heading: str) -> None:
-    statements = json.loads((DOCS / policy).read_text())["Statement"]
+def test_every_statement_is_explained(policy: Any, heading: str) -> None:
+    assert [s["Sid"] for s in policy()["Statement"]] == documented_sids(heading)
 
-    assert [s["Sid"] for s in statements] == documented_sids(heading)
+
+def test_each_policy_fits_iams_size_limit() -> None:
+    """IAM refuses a managed policy over 6,144 characters (white space not counted): measured
+    with the longest names the parameters allow, in a region with a long name."""
+    longest = render_bootstrap("a" * 16, region="ap-southeast-2", AppStackName="a" * 37)
+    policies = [*longest.deploy_policies().values(), longest.boundary]
+
+    assert len(policies) == 4
+    for policy in policies:
+        assert len(re.sub(r"\s", "", json.dumps(policy))) <= 6144
 
 
 def arn_formats(action: str) -> list[str]:
@@ -309,7 +333,7 @@ def test_roles_are_written_only_with_the_boundary() -> None:
         if actions & ROLE_WRITES:
             assert actions <= ROLE_WRITES, statement["Sid"]
             condition = statement["Condition"]
-            assert condition["StringEquals"] == {"iam:PermissionsBoundary": BOUNDARY_ARN}
+            assert condition["StringEquals"] == {"iam:PermissionsBoundary": staging().boundary_arn}
         if actions & {"iam:AttachRolePolicy", "iam:DetachRolePolicy"}:
             assert set(statement["Condition"]["ArnEquals"]["iam:PolicyARN"]) == set(
                 MANAGED_POLICIES
@@ -319,8 +343,9 @@ def test_roles_are_written_only_with_the_boundary() -> None:
             assert set(services) == {"lambda.amazonaws.com", "codedeploy.amazonaws.com"}
 
 
-def test_the_daily_key_cannot_be_read_back() -> None:
-    key_secret = sample_arn("arn:aws:secretsmanager:REGION:ACCOUNT_ID:secret:DailyApiKeySecret-Ab")
+def test_secret_values_are_read_only_in_the_environments_own_secrets() -> None:
+    """CloudFormation's secret handler reads the value whenever it updates a secret (its tags
+    included), so the role may read its own stack's three secrets, and nothing else's."""
     readers = [
         statement
         for statement in deploy_policy()["Statement"]
@@ -328,32 +353,34 @@ def test_the_daily_key_cannot_be_read_back() -> None:
         and granted("secretsmanager:GetSecretValue", set(as_list(statement["Action"])))
     ]
 
-    assert [s["Sid"] for s in readers] == ["OriginVerifySecret"]  # CloudFormation resolves it
-    for statement in readers:
-        for resource in as_list(statement["Resource"]):
-            pattern = resource.replace("REGION", "eu-west-1").replace("ACCOUNT_ID", "123456789012")
-            assert not fnmatch.fnmatch(key_secret, pattern), statement["Sid"]
+    assert [s["Sid"] for s in readers] == ["StackSecrets"]
+    prefix = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{staging().stack}/"
+    for resource in as_list(readers[0]["Resource"]):
+        assert resource.startswith(prefix), resource
+        assert resource.endswith("-??????"), resource  # one secret each, not a name prefix
 
 
-def test_cloudfront_reaches_only_this_projects_distributions() -> None:
+def test_cloudfront_reaches_only_this_environments_distribution() -> None:
     for statement in deploy_policy()["Statement"]:
         actions = [a for a in as_list(statement["Action"]) if a.startswith("cloudfront:")]
         if not actions:
             continue
         resources = as_list(statement["Resource"])
-        assert "arn:aws:cloudfront::ACCOUNT_ID:*" not in resources, statement["Sid"]
+        assert f"arn:aws:cloudfront::{ACCOUNT}:*" not in resources, statement["Sid"]
         if resources == ["*"]:
             assert all(a.startswith("cloudfront:Create") for a in actions), statement["Sid"]
         if any("distribution/" in r for r in resources):
             tags = {k: v for op in statement["Condition"].values() for k, v in op.items()}
-            assert "daily-rooms" in {tags.get("aws:ResourceTag/project")}, statement["Sid"]
+            environment = tags.get("aws:ResourceTag/environment")
+            assert environment == "staging", statement["Sid"]
 
 
-def test_samconfig_tags_every_stack_as_the_project() -> None:
+def test_samconfig_tags_every_stack_with_its_environment() -> None:
+    """The distribution statements recognise an environment's distribution by this tag."""
     text = (ROOT / "samconfig.toml").read_text()
     for env in ("ci", "staging", "prod"):
         section = text.split(f"[{env}.deploy.parameters]", 1)[1].split("\n[", 1)[0]
-        assert re.search(r'^tags = ".*project=daily-rooms', section, re.MULTILINE), env
+        assert re.search(rf'^tags = ".*\benvironment={env}\b', section, re.MULTILINE), env
 
 
 def all_features_on() -> dict[str, Any]:
@@ -361,7 +388,7 @@ def all_features_on() -> dict[str, Any]:
         load_template(),
         EnableWaf="true",
         AlarmEmail="ops@example.com",
-        PermissionsBoundaryName="daily-rooms-boundary",
+        PermissionsBoundaryName="boundary-daily-rooms-staging",
         CreateRoomReservedConcurrency="5",
     )
 
@@ -393,7 +420,7 @@ def needed_actions() -> set[str]:
     and what the tools call themselves."""
     types = {resource["Type"] for resource in all_features_on()["Resources"].values()}
     handlers = {permission for kind in types for permission in handler_permissions(kind)}
-    return {action.lower() for action in handlers | set(TOOL_CALLS)}
+    return {action.lower() for action in handlers | set(TOOL_CALLS) | set(TEARDOWN_CALLS)}
 
 
 def unneeded_actions(policy: dict[str, Any]) -> set[str]:
@@ -408,10 +435,13 @@ def test_the_role_may_do_only_what_cloudformation_or_the_tools_need() -> None:
 @pytest.mark.parametrize(
     ("actions", "resource"),
     [
-        (["iam:CreateUser", "iam:CreateAccessKey"], "arn:aws:iam::ACCOUNT_ID:user/*"),
-        (["iam:AttachUserPolicy"], "arn:aws:iam::ACCOUNT_ID:user/daily-rooms-*"),
-        (["sts:AssumeRole"], "arn:aws:iam::ACCOUNT_ID:role/daily-rooms-*"),
-        (["lambda:InvokeFunction"], "arn:aws:lambda:REGION:ACCOUNT_ID:function:daily-rooms-*"),
+        (["iam:CreateUser", "iam:CreateAccessKey"], f"arn:aws:iam::{ACCOUNT}:user/*"),
+        (["iam:AttachUserPolicy"], f"arn:aws:iam::{ACCOUNT}:user/daily-rooms-*"),
+        (["sts:AssumeRole"], f"arn:aws:iam::{ACCOUNT}:role/daily-rooms-staging/*"),
+        (
+            ["lambda:InvokeFunction"],
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:daily-rooms-staging-*",
+        ),
     ],
 )
 def test_an_action_nothing_needs_is_refused(actions: list[str], resource: str) -> None:
@@ -421,6 +451,12 @@ def test_an_action_nothing_needs_is_refused(actions: list[str], resource: str) -
     )
 
     assert unneeded_actions(policy) == set(actions)
+
+
+def test_the_teardown_calls_are_given_a_reason() -> None:
+    for action, reason in TEARDOWN_CALLS.items():
+        assert reason, action
+        assert granted(action, allowed_actions(deploy_policy())), action
 
 
 @pytest.mark.parametrize("action", sorted(TOOL_CALLS))
@@ -437,7 +473,7 @@ def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
     bounded = allowed_actions(boundary_policy())
     roles = resources_of_type(all_features_on(), "AWS::IAM::Role")
 
-    assert len(roles) == 4  # two functions, the PreTraffic hook, CodeDeploy
+    assert len(roles) == 4  # two functions, the PreTraffic check, CodeDeploy
     for name, role in roles.items():
         properties = role["Properties"]
         actions = {
@@ -449,14 +485,14 @@ def test_every_role_of_the_template_stays_inside_the_boundary() -> None:
         for arn in properties.get("ManagedPolicyArns", []):
             actions |= MANAGED_POLICIES[arn]
         outside = sorted(a for a in actions if not granted(a, bounded))
-        assert not outside, f"{name} needs {outside}: add them to the boundary (docs/)"
+        assert not outside, f"{name} needs {outside}: add them to the boundary (bootstrap/)"
 
 
-# ---- The key and the state table: only code running in this project's functions ----
-ACCOUNT = "123456789012"
-KEY_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:DailyApiKeySecret-AbCdEf"
-ORIGIN_SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:OriginVerifySecret-AbCdEf"
-STATE_TABLE = f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/daily-rooms-prod-StateTable-1A2B3C"
+# ---- The key and the state table: only code running in this environment's functions ----
+STAGING = "daily-rooms-staging"
+KEY_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{STAGING}/daily-api-key-AbCdEf"
+ORIGIN_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{STAGING}/origin-verify-AbCdEf"
+STATE_TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{STAGING}-StateTable-1A2B3C"
 FUNCTION_ONLY = [
     ("secretsmanager:GetSecretValue", KEY_SECRET),
     ("secretsmanager:GetSecretValue", ORIGIN_SECRET),
@@ -470,22 +506,24 @@ def source_function(name: str, account: str = ACCOUNT) -> dict[str, str]:
     """The context key Lambda puts on requests made with a function's execution-role
     credentials (Lambda developer guide: "Using source function ARN to control function access
     behavior"); a session of the same role assumed by anyone else carries none."""
-    return {"lambda:SourceFunctionArn": f"arn:aws:lambda:eu-west-1:{account}:function:{name}"}
+    return {"lambda:SourceFunctionArn": f"arn:aws:lambda:{REGION}:{account}:function:{name}"}
 
 
 @pytest.mark.parametrize(("action", "resource"), FUNCTION_ONLY)
-def test_only_this_projects_functions_may_read_the_key_or_write_the_table(
+def test_only_this_environments_functions_may_read_the_key_or_write_the_table(
     action: str, resource: str
 ) -> None:
-    """The deploy role may create a `daily-rooms-*` role with the boundary and any trust policy,
-    so the boundary itself must refuse the key to a session that is not one of our functions."""
-    boundary = with_account(boundary_policy(), ACCOUNT)
+    """The deploy role may create a role under its stack's path with the boundary and any trust
+    policy, so the boundary itself must refuse the key to a session that is not one of the
+    environment's functions."""
+    boundary = boundary_policy()
 
-    assert allows(boundary, action, resource, source_function("daily-rooms-prod-create-room"))
+    assert allows(boundary, action, resource, source_function(f"{STAGING}-create-room"))
     assert not allows(boundary, action, resource)  # the role assumed from another account
     assert not allows(boundary, action, resource, source_function("other-project-reader"))
+    assert not allows(boundary, action, resource, source_function("daily-rooms-prod-create-room"))
     assert not allows(
-        boundary, action, resource, source_function("daily-rooms-x", account="210987654321")
+        boundary, action, resource, source_function(f"{STAGING}-x", account="210987654321")
     )
 
 
@@ -494,22 +532,26 @@ def samconfig_stack_names() -> dict[str, str]:
     return {
         env: section["global"]["parameters"]["stack_name"]
         for env, section in config.items()
-        if isinstance(section, dict)  # `version` is not an environment
+        if isinstance(section, dict) and env != "default"  # `default` is deployed as admin
     }
 
 
-@pytest.mark.parametrize("function", ["CreateRoomFunction", "HealthFunction"])
-def test_every_environments_functions_are_named_as_the_boundary_expects(function: str) -> None:
+@pytest.mark.parametrize(
+    "function", ["CreateRoomFunction", "HealthFunction", "PreTrafficHookFunction"]
+)
+def test_every_environments_functions_are_named_as_its_boundary_expects(function: str) -> None:
     name = load_template()["Resources"][function]["Properties"]["FunctionName"]["Fn::Sub"]
-    boundary = with_account(boundary_policy(), ACCOUNT)
 
     environments = samconfig_stack_names()
-    assert set(environments) >= {"default", "ci", "staging", "prod"}
+    assert set(environments) >= {"ci", "staging", "prod"}
     for env, stack in environments.items():
+        bootstrap = render_bootstrap(env)
+        assert bootstrap.stack == stack, env  # make bootstrap ENV=x governs make deploy ENV=x
         deployed_name = name.replace("${AWS::StackName}", stack)
         assert len(deployed_name) <= 64, env  # Lambda's limit on function names
+        key = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{stack}/origin-verify-AbCdEf"
         context = source_function(deployed_name)
-        assert allows(boundary, "secretsmanager:GetSecretValue", KEY_SECRET, context), env
+        assert allows(bootstrap.boundary, "secretsmanager:GetSecretValue", key, context), env
 
 
 def test_the_function_sends_the_key_only_to_dailys_api() -> None:

@@ -1,18 +1,18 @@
-"""Every secret of the template against the policies in docs/, by ARN: the deploy role may create
-it, and the boundary lets a function read each secret its role reads. (test_deploy_role.py
-compares actions; a secret left out here would only be denied once deployed.)"""
+"""Every secret of the template against the bootstrap policies, by ARN: each is named after its
+stack, the environment's deploy role may create and delete it, and the boundary lets a function
+read each secret its role reads. (test_deploy_role.py compares actions; a secret left out here
+would only be denied once deployed.)"""
 
 from __future__ import annotations
 
-import fnmatch
-import json
-from pathlib import Path
+from functools import cache
 
 import pytest
 
 from localdev.stack import load_template
+from tests.deploy.bootstrap_render import ACCOUNT, REGION, Bootstrap, render_bootstrap
+from tests.deploy.policy_eval import allows
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template()
 SECRETS = sorted(
     name
@@ -21,53 +21,67 @@ SECRETS = sorted(
 )
 
 
-def arn_of(secret: str) -> str:
-    """The ARN CloudFormation gives a secret without a Name: its logical id and a suffix."""
-    return f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{secret}-AbCdEfGhIjKl-x1Y2z3"
+@cache
+def staging() -> Bootstrap:
+    return render_bootstrap("staging")
 
 
-def as_list(value: str | list[str]) -> list[str]:
-    return value if isinstance(value, list) else [value]
+def arn_of(secret: str, stack: str = "daily-rooms-staging") -> str:
+    """The ARN Secrets Manager gives the secret in `stack`: its Name and a six-character suffix."""
+    name = TEMPLATE["Resources"][secret]["Properties"]["Name"]["Fn::Sub"]
+    deployed = name.replace("${AWS::StackName}", stack)
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{deployed}-AbC123"
 
 
-def allows(policy: str, action: str, arn: str) -> bool:
-    """Whether an Allow statement of the policy file grants `action` on `arn`."""
-    document = json.loads((ROOT / "docs" / policy).read_text())
-    return any(
-        statement["Effect"] == "Allow"
-        and any(fnmatch.fnmatch(action, granted) for granted in as_list(statement["Action"]))
-        and any(
-            fnmatch.fnmatch(arn, resource.replace("REGION", "*").replace("ACCOUNT_ID", "*"))
-            for resource in as_list(statement["Resource"])
-        )
-        for statement in document["Statement"]
-    )
-
-
-def read_by_functions() -> set[str]:
-    """The secrets the functions' policies grant GetSecretValue on (SAM's policy template)."""
+def read_by_functions() -> dict[str, set[str]]:
+    """The secrets each function's policies grant GetSecretValue on (SAM's policy template)."""
     return {
-        policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Ref"]
-        for resource in TEMPLATE["Resources"].values()
+        name: {
+            policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Ref"]
+            for policy in resource["Properties"].get("Policies", [])
+            if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy
+        }
+        for name, resource in TEMPLATE["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
-        for policy in resource["Properties"].get("Policies", [])
-        if isinstance(policy, dict) and "AWSSecretsManagerGetSecretValuePolicy" in policy
     }
 
 
 def test_the_functions_read_the_three_secrets() -> None:
     assert SECRETS == ["DailyApiKeySecret", "OriginVerifySecret", "RoomNamingSecret"]
-    assert read_by_functions() == set(SECRETS)
+    assert set().union(*read_by_functions().values()) == set(SECRETS)
 
 
 @pytest.mark.parametrize("secret", SECRETS)
-def test_the_deploy_role_may_create_and_delete_the_secret(secret: str) -> None:
+def test_every_secret_is_named_after_its_stack(secret: str) -> None:
+    """An unnamed secret is `<LogicalId>-<random>` in every stack, so no policy could tell two
+    environments' secrets apart."""
+    assert arn_of(secret).split(":secret:")[1].startswith("daily-rooms-staging/")
+    assert arn_of(secret) != arn_of(secret, "daily-rooms-prod")
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_the_deploy_role_may_create_and_delete_its_own_secret_only(secret: str) -> None:
+    role = staging().deploy_policy
     for action in ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"):
-        assert allows("deploy-role-policy.json", action, arn_of(secret)), (secret, action)
+        assert allows(role, action, arn_of(secret)), (secret, action)
+        assert not allows(role, action, arn_of(secret, "daily-rooms-prod")), (secret, action)
 
 
-@pytest.mark.parametrize("secret", sorted(read_by_functions()))
-def test_the_boundary_lets_the_functions_read_the_secret(secret: str) -> None:
-    assert allows(
-        "permissions-boundary-policy.json", "secretsmanager:GetSecretValue", arn_of(secret)
-    )
+def test_only_the_key_is_written_by_the_tools() -> None:
+    role = staging().deploy_policy
+    for secret in SECRETS:
+        writable = allows(role, "secretsmanager:PutSecretValue", arn_of(secret))
+        assert writable == (secret == "DailyApiKeySecret"), secret
+
+
+@pytest.mark.parametrize(
+    ("function", "secret"),
+    sorted((f, s) for f, secrets in read_by_functions().items() for s in secrets),
+)
+def test_the_boundary_lets_each_function_read_its_secrets(function: str, secret: str) -> None:
+    name = TEMPLATE["Resources"][function]["Properties"]["FunctionName"]["Fn::Sub"]
+    deployed = name.replace("${AWS::StackName}", "daily-rooms-staging")
+    caller = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{deployed}"
+    context = {"lambda:SourceFunctionArn": caller}
+
+    assert allows(staging().boundary, "secretsmanager:GetSecretValue", arn_of(secret), context)

@@ -387,16 +387,19 @@ def test_staging_shifts_at_once_and_prod_runs_a_canary(raw_template: dict[str, A
 def test_every_role_carries_the_permissions_boundary_when_named(
     render: Render, deployed: dict[str, Any]
 ) -> None:
-    bounded = render(PermissionsBoundaryName="daily-rooms-boundary")
+    bounded = render(PermissionsBoundaryName="boundary-daily-rooms-staging")
     roles = resources_of_type(bounded, "AWS::IAM::Role")
 
     assert len(roles) == 4  # two functions, the PreTraffic check, CodeDeploy
     for name, role in roles.items():
         assert role["Properties"]["PermissionsBoundary"] == {"Fn::Sub": BOUNDARY_ARN}, name
+        # the deploy role may write roles under role/<stack>/ only
+        assert role["Properties"]["Path"] == {"Fn::Sub": "/${AWS::StackName}/"}, name
     for name, role in resources_of_type(deployed, "AWS::IAM::Role").items():
         assert "PermissionsBoundary" not in role["Properties"], name
-    for env in ("ci", "staging", "prod"):
-        assert samconfig_overrides(env)["PermissionsBoundaryName"] == "daily-rooms-boundary"
+    for env in ("ci", "staging", "prod"):  # what make bootstrap ENV=... creates
+        boundary = samconfig_overrides(env)["PermissionsBoundaryName"]
+        assert boundary == f"boundary-daily-rooms-{env}", env
 
 
 def web_acl_id(template: dict[str, Any]) -> Any:
