@@ -68,7 +68,6 @@ class Renderer:
             ),
             "AWS::IAM::Role": lambda: properties["RoleName"],
             "AWS::S3::Bucket": lambda: properties["BucketName"],
-            "AWS::SSM::Parameter": lambda: properties["Name"],
             "AWS::IAM::OIDCProvider": lambda: (
                 f"arn:aws:iam::{self.account}:oidc-provider/"
                 + properties["Url"].removeprefix("https://")
@@ -83,7 +82,6 @@ class Renderer:
                 f"arn:aws:iam::{self.account}:role/" + properties["RoleName"]
             ),
             ("AWS::S3::Bucket", "Arn"): lambda: f"arn:aws:s3:::{properties['BucketName']}",
-            ("AWS::SSM::Parameter", "Value"): lambda: properties["Value"],
         }[(resource["Type"], attribute)]()
 
     def sub(self, argument: str | list[Any]) -> str:
@@ -189,6 +187,7 @@ def render_bootstrap(
     environment: str, *, account: str = ACCOUNT, region: str = REGION, **parameters: str
 ) -> Bootstrap:
     template = bootstrap_template()
+    parameters.setdefault("AppStackName", f"daily-rooms-{environment}")  # as make bootstrap
     values = {
         name: str(parameters.get(name, spec.get("Default", "")))
         for name, spec in template["Parameters"].items()
