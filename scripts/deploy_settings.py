@@ -67,10 +67,11 @@ def check_stack_name(stack: str, region: str) -> None:
         if len(made := name.format(stack=stack, region=region)) > NAME_LIMIT
     ]
     if too_long:
+        named = " and ".join(f"{name!r} ({len(name)} characters)" for name in too_long)
         raise SettingsError(
             f"stack name {stack!r} has {len(stack)} characters, at most {limit} fit in {region}: "
-            f"the template would name a resource {too_long[0]!r} ({len(too_long[0])} characters; "
-            f"the limit is {NAME_LIMIT}). Shorten stack_name in samconfig.toml"
+            f"the template would name {named}, over the limit of {NAME_LIMIT}. Shorten "
+            "stack_name in samconfig.toml"
         )
 
 

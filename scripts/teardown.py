@@ -121,7 +121,8 @@ def leftover_lines(client: Callable[[str], Any], resources: list[dict[str, str]]
         else:
             gone.append(what)
     if gone:
-        counts = ", ".join(f"{gone.count(w)} {w}(s)" for w in dict.fromkeys(gone))
+        kinds = [what for what, _ in CHECKED_TYPES.values() if what in gone]
+        counts = ", ".join(f"{gone.count(what)} {what}(s)" for what in kinds)
         at_once = " (the secrets at once, without a recovery window)" if "secret" in gone else ""
         lines.append(f"deleted with the stack: {counts}{at_once}")
     return lines

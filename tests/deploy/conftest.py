@@ -284,6 +284,21 @@ class Deployer:
         )
         return Result(done.returncode, done.stdout, done.stderr)
 
+    def sam(self, *args: str, **env: str | None) -> Result:
+        """`sam ARGS` run by hand, without deploy.py, in the same environment."""
+        environment = {k: v for k, v in {**self.env, **env}.items() if v is not None}
+        done = subprocess.run(
+            ["sam", *args],
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return Result(done.returncode, done.stdout, done.stderr)
+
     def sam_runs(self) -> list[dict[str, Any]]:
         """Each `sam` call: its argv and environment."""
         if not self.sam_log.exists():

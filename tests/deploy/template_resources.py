@@ -5,9 +5,9 @@ Created in template order, undone in reverse when one fails, as CloudFormation's
 - the site bucket (`<stack>-sitebucket-<random>`), the distribution, the secrets (named by the
   template's `Name`, else `<LogicalId>-<random>`; the key secret holds `{"apiKey": ""}`), the
   log groups and the state table;
-- names the template builds from the stack's name are checked against their service's limit
-  (the origin access control's and the functions' 64 characters) with CloudFormation's message,
-  so a stack name that is too long fails the create;
+- every name the template builds from the stack's name is checked against its service's limit
+  (64 characters for the origin access control and the functions) with CloudFormation's
+  message, so a stack name that is too long fails the create;
 - deleting leaves what has `DeletionPolicy: Retain`, refuses a bucket that still holds any
   version or delete marker ("The bucket you tried to delete is not empty"), and deletes secrets
   without a recovery window, as CloudFormation's handler for AWS::SecretsManager::Secret does
@@ -32,21 +32,50 @@ from botocore.exceptions import ClientError
 from tests.deploy.cloudformation_double import ResourceFailure, Stack
 from tests.template.conftest import load_template
 
-NAME_LIMITS = {  # (property path, limit, the message CloudFormation's handler gives)
-    "AWS::CloudFront::OriginAccessControl": (
-        ("OriginAccessControlConfig", "Name"),
-        64,
-        "Properties validation failed for resource {logical_id} with message: "
-        "#/OriginAccessControlConfig/Name: expected maxLength: 64, actual: {length}",
-    ),
-    "AWS::Serverless::Function": (
-        ("FunctionName",),
-        64,
-        "Resource handler returned message: \"1 validation error detected: Value '{value}' at "
-        "'functionName' failed to satisfy constraint: Member must have length less than or "
-        'equal to 64"',
-    ),
+# Every name template.yaml builds from the stack's name, by (resource type, property path), with
+# its service's length limit.
+NAME_LIMITS = {
+    ("AWS::CloudFront::OriginAccessControl", ("OriginAccessControlConfig", "Name")): 64,
+    ("AWS::CloudFront::OriginRequestPolicy", ("OriginRequestPolicyConfig", "Name")): 128,
+    ("AWS::CloudFront::ResponseHeadersPolicy", ("ResponseHeadersPolicyConfig", "Name")): 128,
+    ("AWS::Serverless::Function", ("FunctionName",)): 64,
+    ("AWS::Serverless::LayerVersion", ("LayerName",)): 140,
+    ("AWS::WAFv2::WebACL", ("Name",)): 128,
+    ("AWS::WAFv2::WebACL", ("VisibilityConfig", "MetricName")): 128,
+    ("AWS::Logs::LogGroup", ("LogGroupName",)): 512,
+    ("AWS::SecretsManager::Secret", ("Name",)): 512,
+    ("AWS::SNS::Topic", ("TopicName",)): 256,
+    ("AWS::CloudWatch::Alarm", ("AlarmName",)): 255,
+    ("AWS::CloudWatch::Dashboard", ("DashboardName",)): 255,
 }
+SCHEMA_MESSAGE = (
+    "Properties validation failed for resource {logical_id} with message: #/{path}: "
+    "expected maxLength: {limit}, actual: {length}"
+)
+LAMBDA_MESSAGE = (  # Lambda checks FunctionName itself
+    "Resource handler returned message: \"1 validation error detected: Value '{value}' at "
+    "'functionName' failed to satisfy constraint: Member must have length less than or equal "
+    'to 64"'
+)
+
+
+def stack_names(resource: dict[str, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    """(property path, value) of each `...Name` property the stack's name goes into."""
+    found = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, dict) and isinstance(node.get("Fn::Sub"), str):
+            if "${AWS::StackName}" in node["Fn::Sub"] and path and path[-1].endswith("Name"):
+                found.append((path, node))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+
+    walk(resource.get("Properties", {}), ())
+    return found
 
 
 def random_suffix(length: int = 12) -> str:
@@ -160,16 +189,21 @@ class TemplateResources:
     # ---- one resource ----
 
     def check_name(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> None:
-        if resource["Type"] not in NAME_LIMITS:
-            return
-        path, limit, message = NAME_LIMITS[resource["Type"]]
-        node: Any = resource.get("Properties", {})
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        value = resolve_sub(node, stack)
-        if value is not None and len(value) > limit:
-            text = message.format(logical_id=logical_id, value=value, length=len(value))
-            raise ResourceFailure(logical_id, text)
+        for path, value in stack_names(resource):
+            limit = NAME_LIMITS[(resource["Type"], path)]
+            name = resolve_sub(value, stack) or ""
+            if len(name) > limit:
+                message = LAMBDA_MESSAGE if path == ("FunctionName",) else SCHEMA_MESSAGE
+                raise ResourceFailure(
+                    logical_id,
+                    message.format(
+                        logical_id=logical_id,
+                        path="/".join(path),
+                        limit=limit,
+                        length=len(name),
+                        value=name,
+                    ),
+                )
 
     def make(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> str | None:
         kind, properties = resource["Type"], resource.get("Properties", {})
