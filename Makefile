@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 ENV ?= staging
 
-.PHONY: help install browser dev stack test unit integration lint fuzz api-fuzz bench deploy destroy checkov clean
+.PHONY: help install browser dev stack test unit integration lint fuzz api-fuzz bench bootstrap deploy destroy checkov clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -51,11 +51,11 @@ stack: install ## moto + Daily emulator for `sam local invoke` (writes events/en
 lint: install ## ruff, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml bootstrap/template.yaml
 	$(BIN)/sam validate --lint --template template.yaml
 	PYTHON=$(PYTHON) scripts/checkov.sh
 
-checkov: ## checkov on template.yaml from its own venv .venv-tools/ (made on first use)
+checkov: ## checkov on both templates from its own venv .venv-tools/ (made on first use)
 	PYTHON=$(PYTHON) scripts/checkov.sh
 
 test: install browser lint ## set up and run every test (unit, integration, template, browser)
@@ -75,6 +75,12 @@ api-fuzz: install ## schemathesis against `python -m localdev` from docs/openapi
 
 bench: install ## calls, cold start, memory and the visitor's wait of a create (benchmark/README.md)
 	$(BIN)/python -m benchmark
+
+# Once per environment, before its first deploy, with administrator credentials. GITHUB=owner/repo
+# lets that repository's GitHub environment ENV assume the role; NO_GITHUB=1 trusts the account
+# again; neither keeps the trust the stack has (the account's, on a first run).
+bootstrap: install ## the deploy role, its boundary and bucket: make bootstrap ENV=staging [GITHUB=owner/repo]
+	$(BIN)/python scripts/bootstrap.py --env $(ENV) $(if $(GITHUB),--github $(GITHUB)) $(if $(NO_GITHUB),--no-github)
 
 # PARAMS="Key=Value ..." adds template parameters to samconfig.toml's; DRY_RUN=1 prints the plan.
 DEPLOY_FLAGS = $(if $(PARAMS),--parameter-overrides '$(PARAMS)') $(if $(DRY_RUN),--dry-run)

@@ -40,7 +40,7 @@ class BootstrapError(Exception):
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True, help="environment (samconfig.toml), e.g. staging")
     trust = parser.add_mutually_exclusive_group()
     trust.add_argument(

@@ -11,7 +11,8 @@
    first deploy failed (ROLLBACK_COMPLETE) can only be deleted, so it is, before `sam deploy`.
 1. `sam build` and `sam deploy --config-env ENV --region R` (ENV is an environment of
    samconfig.toml; --parameter-overrides are merged with its own), DAILY_API_KEY removed from
-   their environment.
+   their environment. The build goes to `make bootstrap`'s artifact bucket when the account has
+   it (`--s3-bucket`), else to SAM's managed bucket (`--resolve-s3`).
 2. Read the stack's outputs (SiteBucketName, DistributionId, DailyApiKeySecretArn, SiteUrl, ApiUrl).
 3. Publish site/ (scripts/site_publish.py): changed assets, then pages, then stale files removed.
 4. Invalidate the CloudFront cache when anything changed.
@@ -68,6 +69,8 @@ SECRET_VARIABLES = ("DAILY_API_KEY",)
 # A stack CloudFormation can neither update nor create again: its first create failed.
 FAILED_CREATE = "ROLLBACK_COMPLETE"
 NOT_YET_CREATED = "REVIEW_IN_PROGRESS"  # a change set was made for it, never executed
+# bootstrap/template.yaml's ArtifactBucket, the only bucket a deploy role may upload builds to.
+ARTIFACT_BUCKET = "artifacts-daily-rooms-{env}-{account}"
 
 
 class DeployError(Exception):
@@ -119,15 +122,39 @@ def sam_value(key: str, value: str) -> str:
     return f"{key}={value}"
 
 
+def artifact_bucket(session: boto3.Session, environment: Environment) -> str | None:
+    """The bucket `make bootstrap` made for this environment's builds, when this account has it.
+
+    Its deploy role may upload only there. Without it (an administrator deploying an environment
+    that was never bootstrapped) sam deploy uses its own managed bucket (--resolve-s3) instead.
+    """
+    account = session.client("sts").get_caller_identity()["Account"]
+    name = ARTIFACT_BUCKET.format(env=environment.name, account=account)
+    try:
+        session.client("s3").head_bucket(Bucket=name, ExpectedBucketOwner=account)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "403"):
+            return None
+        raise
+    return name
+
+
 def sam_args(
-    command: str, args: argparse.Namespace, environment: Environment, overrides: dict | None
+    command: str,
+    args: argparse.Namespace,
+    environment: Environment,
+    overrides: dict | None = None,
+    bucket: str | None = None,
 ) -> list[str]:
-    """`sam <command>` for this environment, in its region, with the merged overrides."""
+    """`sam <command>` for this environment, in its region; a deploy gets the merged overrides
+    and its artifact bucket (the bootstrap one, else SAM's managed one)."""
     words = [command, "--config-env", environment.name, "--region", environment.region]
     if args.config_file.resolve() != SAMCONFIG:
         words += ["--config-file", str(args.config_file.resolve())]
-    if command == "deploy" and overrides is not None:
-        words += ["--parameter-overrides", *(sam_value(k, v) for k, v in overrides.items())]
+    if command == "deploy":
+        words += ["--s3-bucket", bucket] if bucket else ["--resolve-s3"]
+        if overrides is not None:
+            words += ["--parameter-overrides", *(sam_value(k, v) for k, v in overrides.items())]
     return words
 
 
@@ -246,9 +273,10 @@ def deploy(args: argparse.Namespace, environment: Environment, session: boto3.Se
     if before is None or before["StackStatus"] == NOT_YET_CREATED:
         print(f"stack {name} does not exist in {region} yet: sam deploy creates it")
     if not args.skip_build:
-        run_sam(sam_args("build", args, environment, None), dry_run=args.dry_run)
+        run_sam(sam_args("build", args, environment), dry_run=args.dry_run)
     clear_failed_create(cloudformation, before, name, dry_run=args.dry_run)
-    run_sam(sam_args("deploy", args, environment, overrides), dry_run=args.dry_run)
+    bucket = artifact_bucket(session, environment)
+    run_sam(sam_args("deploy", args, environment, overrides, bucket), dry_run=args.dry_run)
 
     api_key = os.environ.get("DAILY_API_KEY", "").strip()
     if args.dry_run and (

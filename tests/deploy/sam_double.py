@@ -10,6 +10,8 @@ SAM CLI does (samcli/commands/deploy and samcli/lib/deploy/deployer.py):
   profile's. Never AWS_REGION, which botocore does not read. Without one, the managed artifact
   bucket (resolve_s3) cannot be set up: "Error Setting Up Managed Stack Client: Unable to resolve
   a region. ...", exit 1;
+- `sam deploy` refuses both --resolve-s3 and --s3-bucket (samconfig's or the command line's),
+  and neither (the functions' code must be uploaded somewhere);
 - `sam deploy` uploads the template under its MD5 (as the artifact bucket would hold it) and
   makes a change set: type CREATE when the stack is missing or in REVIEW_IN_PROGRESS, UPDATE
   otherwise (so a stack in ROLLBACK_COMPLETE gets an UPDATE, which CloudFormation refuses);
@@ -41,6 +43,14 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 NO_REGION = (
     "Error Setting Up Managed Stack Client: Unable to resolve a region. Please provide a region "
     "via the --region parameter or by the AWS_DEFAULT_REGION environment variable."
+)
+BOTH_BUCKETS = (
+    "Cannot use both --resolve-s3 and --s3-bucket parameters in non-guided deployments. Please "
+    "use only one or use the --guided option for a guided deployment."
+)
+NO_BUCKET = (
+    "S3 Bucket not specified, use --s3-bucket to specify a bucket name, or use --resolve-s3 to "
+    "create a managed default bucket, or run sam deploy --guided"
 )
 NO_CHANGES = "No changes to deploy. Stack {stack} is up to date"
 EMPTY_REASONS = (
@@ -156,14 +166,14 @@ def has_stack(cloudformation: Any, stack: str) -> bool:
     return bool(found) and found[0]["StackStatus"] != "REVIEW_IN_PROGRESS"
 
 
-def template_url(region: str, prefix: str) -> str:
+def template_url(region: str, bucket: str, prefix: str) -> str:
     """Where the artifact bucket holds the packaged template: named by its MD5, as SAM does."""
     template = Path(".aws-sam/build/template.yaml")
     if not template.exists():
         template = Path("template.yaml")
     md5 = hashlib.md5(template.read_bytes(), usedforsecurity=False).hexdigest()
     key = f"{prefix}/{md5}.template" if prefix else f"{md5}.template"
-    return f"https://s3.{region}.amazonaws.com/aws-sam-cli-managed-default-samclisourcebucket-double/{key}"
+    return f"https://s3.{region}.amazonaws.com/{bucket}/{key}"
 
 
 def rollback_delete(cloudformation: Any, stack: str) -> None:
@@ -186,7 +196,12 @@ def deploy(config: dict[str, Any]) -> None:
     stack = config.get("stack_name")
     if not stack:
         raise Failure("Missing option '--stack-name', 'sam deploy --guided' can be used ...")
+    if config.get("resolve_s3") and config.get("s3_bucket"):
+        raise Failure(BOTH_BUCKETS)
     region = resolve_region(config)
+    bucket = config.get("s3_bucket") or "aws-sam-cli-managed-default-samclisourcebucket-double"
+    if not config.get("resolve_s3") and not config.get("s3_bucket"):
+        raise Failure(NO_BUCKET)
     on_failure = config.get("on_failure", "ROLLBACK")
     print(f"\n\tDeploying with following values\n\t{'=' * 31}\n\tStack name : {stack}")
     print(f"\tRegion     : {region}\n\tOn failure : {on_failure}\n")
@@ -202,7 +217,7 @@ def deploy(config: dict[str, Any]) -> None:
         change_set = cloudformation.create_change_set(
             ChangeSetName=f"samcli-deploy{int(time.time())}",
             StackName=stack,
-            TemplateURL=template_url(region, config.get("s3_prefix", "")),
+            TemplateURL=template_url(region, bucket, config.get("s3_prefix", "")),
             ChangeSetType=kind,
             Parameters=parameters,
             Capabilities=capabilities.split() if isinstance(capabilities, str) else capabilities,

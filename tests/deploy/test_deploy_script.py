@@ -48,7 +48,7 @@ def test_a_deploy_publishes_the_site(
     assert api_key not in result.output
     assert deploy.sam_calls() == [
         "build --config-env ci --region us-east-1",
-        "deploy --config-env ci --region us-east-1",
+        "deploy --config-env ci --region us-east-1 --resolve-s3",
     ]
     smoke = [line for line in result.stdout.splitlines() if line.startswith("smoke: ")]
     assert len(smoke) == 3, result.stdout
@@ -100,7 +100,7 @@ def test_skip_build_runs_only_sam_deploy(deploy: Deployer, deployed: FakeAws, si
     result = deploy("--env", "ci", "--site", str(site), "--skip-build")
 
     assert result.returncode == 0, result.output
-    assert deploy.sam_calls() == ["deploy --config-env ci --region us-east-1"]
+    assert deploy.sam_calls() == ["deploy --config-env ci --region us-east-1 --resolve-s3"]
 
 
 def test_without_daily_api_key_the_secret_is_left_alone(
@@ -127,7 +127,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     assert deploy.sam_calls() == []
     for line in (
         "would run: sam build --config-env ci --region us-east-1",
-        "would run: sam deploy --config-env ci --region us-east-1",
+        "would run: sam deploy --config-env ci --region us-east-1 --resolve-s3",
         "would upload index.html (new; text/html; charset=utf-8; no-cache)",
         "would delete stale.js (no longer in site/)",
         f"would invalidate /* on distribution {deployed.distribution_id}",
