@@ -133,7 +133,7 @@ def report(client: Callable[[str], Any], stack: str, resources: list[dict[str, s
     for line in leftover_lines(client, resources):
         print(line)
     print(
-        "kept, not part of the stack: the build artifacts sam deploy uploaded (its artifact "
-        "bucket serves every environment) and what make bootstrap made (deploy roles, "
-        "permissions boundary)"
+        "kept, not part of the stack: what make bootstrap made (stack bootstrap-daily-rooms-ENV: "
+        "deploy role, permissions boundary, the artifact bucket with the builds); to remove "
+        "them, empty that bucket, then delete that stack"
     )

@@ -21,7 +21,7 @@ from daily_rooms.viewer import OriginCheck
 # For the operator: the page only tells visitors that room creation is unavailable.
 NOT_CONFIGURED_HELP = (
     'No Daily API key in the secret, so rooms cannot be created: put {"apiKey": "..."} into it '
-    '(README, section "When the page says room creation is unavailable")'
+    '(docs/operations.md, "When the page says room creation is unavailable")'
 )
 
 

@@ -162,18 +162,6 @@ def test_each_commit_is_tested_exactly_once(
     assert runs_of_the_tests(events, head_repository) == 1
 
 
-def test_the_count_sees_a_doubled_run() -> None:
-    """test.yml on every push and pull request, as it was: main and a branch's PR ran twice."""
-    doubled = {**load_workflow("test.yml"), "on": {"push": None, "pull_request": None}}
-    [job] = doubled["jobs"].values()
-    doubled["jobs"] = {"test": {key: value for key, value in job.items() if key != "if"}}
-
-    assert runs_of_the_tests([("push", "main")], REPOSITORY, doubled) == 2
-    assert runs_of_the_tests([("push", "x"), ("pull_request", "main")], REPOSITORY, doubled) == 2
-    with pytest.raises(NotImplementedError):
-        expression_holds("!(github.event_name == 'push')", {"event_name": "push"})
-
-
 def test_deploy_runs_after_the_tests_with_oidc_credentials() -> None:
     workflow = load_workflow("deploy.yml")
     test, deploy = workflow["jobs"]["test"], workflow["jobs"]["deploy"]

@@ -55,8 +55,9 @@ def test_not_configured_tells_the_operator_in_the_log_only(fresh_stack, health, 
     [line] = [json.loads(line) for line in logs.lines if "No Daily API key" in line]
     assert line["level"] == "WARNING"
     assert "When the page says room creation is unavailable" in line["message"]
-    readme = (ROOT / "README.md").read_text()
-    assert "### When the page says room creation is unavailable\n" in readme
+    assert "docs/operations.md" in line["message"]
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    assert "## When the page says room creation is unavailable\n" in guide
 
 
 def test_health_rejects_other_methods(fresh_stack, health):
