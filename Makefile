@@ -58,8 +58,9 @@ lint: install ## ruff, cfn-lint, sam validate --lint and checkov
 checkov: ## checkov on both templates from its own venv .venv-tools/ (made on first use)
 	PYTHON=$(PYTHON) scripts/checkov.sh
 
+# pytest in two worker processes (pytest-xdist), as many as a 2-core CI runner has.
 test: install browser lint ## set up and run every test (unit, integration, template, browser)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 unit: install ## fast subset: shared package, Daily emulator (conformance, sam local env), template
 	$(BIN)/python -m pytest tests/unit tests/localdev tests/template
