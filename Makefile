@@ -53,6 +53,7 @@ lint: install ## ruff, cfn-lint, sam validate --lint and checkov
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml bootstrap/template.yaml
 	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/sam validate --lint --template bootstrap/template.yaml
 	PYTHON=$(PYTHON) scripts/checkov.sh
 
 checkov: ## checkov on both templates from its own venv .venv-tools/ (made on first use)

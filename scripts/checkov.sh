@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# checkov on the app and bootstrap templates: 0 failed checks, and no skip that checkov did not need, or exit 1.
+# checkov on the app and bootstrap templates: 0 failed checks, and no skip that checkov did not
+# need, or exit 1.
 # Every skip sits on its resource in the template (Metadata: checkov: skip: [{id, comment}]).
 # checkov pins many packages that would clash with the project's, so it lives in its own
 # git-ignored venv, .venv-tools/, made on first use.
@@ -20,16 +21,15 @@ REPORT=$(mktemp)
 trap 'rm -f "$REPORT"' EXIT
 status=0
 for TEMPLATE in template.yaml bootstrap/template.yaml; do
-# --skip-download: no call to Prisma Cloud for guideline links (and none needed offline).
-"$TOOLS/bin/checkov" --file "$TEMPLATE" --framework cloudformation --skip-download \
-  --output json --soft-fail >"$REPORT"
+  # --skip-download: no call to Prisma Cloud for guideline links (and none needed offline).
+  "$TOOLS/bin/checkov" --file "$TEMPLATE" --framework cloudformation --skip-download \
+    --output json --soft-fail >"$REPORT"
 
 # Fail on a failed check, and on a skip that checkov never applied: a reason for nothing.
 "$TOOLS/bin/python" - "$REPORT" "$TEMPLATE" <<'PY' || status=1
 import json, re, sys
 
-report = json.load(open(sys.argv[1]))
-results = report["results"]
+results = json.load(open(sys.argv[1]))["results"]
 for check in results["failed_checks"]:
     lines = "-".join(map(str, check["file_line_range"]))
     print(f"FAILED {check['check_id']} {check['check_name']}: {check['resource']} (lines {lines})")
@@ -45,7 +45,8 @@ unused = sorted(declared - applied)
 if unused:
     print(f"checkov skips that no check needed: {unused}")
 passed, failed = len(results["passed_checks"]), len(results["failed_checks"])
-print(f"checkov {sys.argv[2]}: {passed} passed, {failed} failed, {len(applied)} skipped (each with its reason)")
+skipped = len(applied)
+print(f"checkov {sys.argv[2]}: {passed} passed, {failed} failed, {skipped} skipped (each with its reason)")
 sys.exit(1 if failed or unused else 0)
 PY
 done

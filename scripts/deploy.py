@@ -39,6 +39,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from deploy_settings import (
+    ARTIFACT_BUCKET,
     Environment,
     SettingsError,
     load_environment,
@@ -69,8 +70,6 @@ SECRET_VARIABLES = ("DAILY_API_KEY",)
 # A stack CloudFormation can neither update nor create again: its first create failed.
 FAILED_CREATE = "ROLLBACK_COMPLETE"
 NOT_YET_CREATED = "REVIEW_IN_PROGRESS"  # a change set was made for it, never executed
-# bootstrap/template.yaml's ArtifactBucket, the only bucket a deploy role may upload builds to.
-ARTIFACT_BUCKET = "artifacts-daily-rooms-{env}-{account}"
 
 
 class DeployError(Exception):

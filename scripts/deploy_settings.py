@@ -27,6 +27,8 @@ STACK_PATTERN = re.compile(r"[a-zA-Z][-a-zA-Z0-9]*")  # CloudFormation's own rul
 NAME_LIMIT = 64
 STACK_NAMES = ("CodeDeployHook_{stack}-pre-traffic", "{stack}-{region}-site")
 PARAMETER_KEY = re.compile(r"[A-Za-z0-9]+")
+# bootstrap/template.yaml's ArtifactBucket, the only bucket a deploy role may upload builds to.
+ARTIFACT_BUCKET = "artifacts-daily-rooms-{env}-{account}"
 
 
 class SettingsError(Exception):

@@ -199,9 +199,9 @@ def deploy(config: dict[str, Any]) -> None:
     if config.get("resolve_s3") and config.get("s3_bucket"):
         raise Failure(BOTH_BUCKETS)
     region = resolve_region(config)
-    bucket = config.get("s3_bucket") or "aws-sam-cli-managed-default-samclisourcebucket-double"
     if not config.get("resolve_s3") and not config.get("s3_bucket"):
         raise Failure(NO_BUCKET)
+    bucket = config.get("s3_bucket") or "aws-sam-cli-managed-default-samclisourcebucket-double"
     on_failure = config.get("on_failure", "ROLLBACK")
     print(f"\n\tDeploying with following values\n\t{'=' * 31}\n\tStack name : {stack}")
     print(f"\tRegion     : {region}\n\tOn failure : {on_failure}\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from localdev.local_stack import LocalStack
-from scripts.deploy_settings import longest_stack_name
+from scripts.deploy_settings import ARTIFACT_BUCKET, longest_stack_name
 from tests.deploy.conftest import (
     REGION,
     ROOT,
@@ -124,7 +124,7 @@ def test_a_bootstrapped_environment_uploads_its_build_to_the_bootstrap_bucket(
 def test_the_bootstrap_bucket_is_the_one_deploy_looks_for() -> None:
     bucket = load_template(ROOT / "bootstrap" / "template.yaml")["Resources"]["ArtifactBucket"]
     name = bucket["Properties"]["BucketName"]["Fn::Sub"]
-    assert name == "artifacts-daily-rooms-${Environment}-${AWS::AccountId}"
+    assert name == ARTIFACT_BUCKET.format(env="${Environment}", account="${AWS::AccountId}")
 
 
 def test_a_redeploy_without_changes_succeeds(
