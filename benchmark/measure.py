@@ -107,7 +107,7 @@ class Bench:
         self.env = {k: v for k, v in (os.environ | stack.env).items() if k not in ours}
         if cache:  # one bytecode cache, filled by the first processes, as a layer ships its .pyc
             self.env["PYTHONPYCACHEPREFIX"] = str(cache)
-        # The key with Daily's domain, as deploy.py stores it (contract 1): no GET /v1/.
+        # The key stored with Daily's domain, as deploy.py stores it, so no create calls GET /v1/.
         self.secret = secret_value(stack.api_key, daily_domain(stack.daily.base_url, stack.api_key))
 
     def command(self, mode: str, creates: int, **extra: Any) -> list[str]:

@@ -292,7 +292,8 @@ def test_dashboard_shows_creates_refusals_errors_durations_and_daily_failures(
     assert {line[-1]["stat"] for line in durations} == {"p50", "p99"}
     for title in ("Refusals (429) by limit", "Errors by code"):
         query = widgets[title]["properties"]["query"]
-        assert 'filter message = "Request answered with an error"' in query  # contract 3
+        # the line api.py logs for every error answer
+        assert 'filter message = "Request answered with an error"' in query
     assert "by `limit`" in widgets["Refusals (429) by limit"]["properties"]["query"]
     assert len(widgets["Alarms"]["properties"]["alarms"]) == len(alarms(transformed))
     lines = [

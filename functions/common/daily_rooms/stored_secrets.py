@@ -32,7 +32,8 @@ CLIENT_CONFIG = Config(
 
 @dataclass(frozen=True)
 class DailyKey:
-    """The Daily key secret: the API key and, when stored with it, its domain (contract 1)."""
+    """The Daily key secret: the API key and, when stored with it, its domain's id and name,
+    which spare a create the `GET /v1/` call that would otherwise look them up."""
 
     api_key: str
     domain_id: str = ""
