@@ -20,6 +20,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_DIRS = [ROOT / "functions" / name for name in ("common", "create_room", "health")]
 Handler = Callable[[dict, Any], dict]
+# moto's server runs in this process, sharing the CPU with the dev server, the browser and the
+# tests: the functions' 1 s read timeout would measure this machine's load rather than the
+# product, and a busy moment would fail a health check. Containers built here read their secrets
+# with this read timeout instead (an attempt still fits in the create's 7 s deadline).
+LOOPBACK_SECRETS_READ_TIMEOUT = 3.0
 
 
 def _on_path() -> None:
@@ -37,6 +42,18 @@ def settings(**changes: Any) -> Any:
     return dataclasses.replace(Settings.from_env(), **changes)
 
 
+def _secrets_client() -> Any:
+    """The functions' Secrets Manager client, with the loopback read timeout."""
+    import boto3
+    from botocore.config import Config
+
+    from daily_rooms import deadline, stored_secrets
+
+    timeout = Config(read_timeout=LOOPBACK_SECRETS_READ_TIMEOUT)
+    client = boto3.client("secretsmanager", config=stored_secrets.CLIENT_CONFIG.merge(timeout))
+    return deadline.bind_to_deadline(client)
+
+
 def create_room(
     *,
     secretsmanager: Any = None,
@@ -45,14 +62,15 @@ def create_room(
     clock: Callable[[], float] = time.time,
     **changes: Any,
 ) -> Handler:
-    """A new create-room container; clients not given are the function's own."""
+    """A new create-room container; clients not given are the function's own (its secrets read
+    with the loopback read timeout)."""
     config = settings(**changes)
     import create_room as module
-    from daily_rooms import quota, stored_secrets
+    from daily_rooms import quota
 
     return module.build(
         config,
-        stored_secrets.new_client() if secretsmanager is None else secretsmanager,
+        _secrets_client() if secretsmanager is None else secretsmanager,
         quota.new_client() if dynamodb is None else dynamodb,
         requests.Session() if daily_session is None else daily_session,
         clock,
@@ -60,11 +78,9 @@ def create_room(
 
 
 def health(*, secretsmanager: Any = None, **changes: Any) -> Handler:
-    """A new health container; a client not given is the function's own."""
+    """A new health container; a client not given is the function's own, with the loopback
+    read timeout."""
     config = settings(**changes)
     import health as module
-    from daily_rooms import stored_secrets
 
-    return module.build(
-        config, stored_secrets.new_client() if secretsmanager is None else secretsmanager
-    )
+    return module.build(config, _secrets_client() if secretsmanager is None else secretsmanager)
