@@ -10,15 +10,18 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from localdev.daily_emulator import DailyEmulator
-from localdev.dynamodb_double import DYNAMODB, DynamoDBDouble
 
 SECRET_NAME = "daily-rooms/daily-api-key"  # noqa: S105 (a name, not a value)
 ORIGIN_SECRET_NAME = "daily-rooms/origin-verify"  # noqa: S105
@@ -50,9 +53,31 @@ class LambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
+WsgiApp = Callable[[dict, Callable], Any]
+
+
+class MotoServer:
+    """moto's server application (what `moto_server` runs) on loopback, in a thread; `wrap`
+    puts a WSGI middleware in front of it."""
+
+    def __init__(self, port: int = 0, wrap: Callable[[WsgiApp], WsgiApp] | None = None):
+        app = DomainDispatcherApplication(create_backend_app)
+        app = wrap(app) if wrap else app
+        self.server = make_server(
+            "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join()
+
+
 @dataclass
 class LocalStack:
-    moto: ThreadedMotoServer
+    moto: MotoServer
     moto_url: str
     daily: DailyEmulator | None
     api_key: str
@@ -73,11 +98,6 @@ class LocalStack:
             "x-origin-verify": self.origin_secret,
             "cloudfront-viewer-address": f"{viewer_ip}:{viewer_port}",
         }
-
-    @property
-    def dynamodb(self) -> DynamoDBDouble:
-        """What makes moto's DynamoDB behave like DynamoDB: atomic writes, transaction conflicts."""
-        return DYNAMODB
 
     def clear_state(self) -> None:
         """Empty the table of quota counters and Idempotency-Key markers."""
@@ -105,8 +125,6 @@ class LocalStack:
             self.daily.wait_idle()
             self.daily.reset()
             self.daily.set_api_key(self.api_key)
-        self.dynamodb.resume()
-        self.dynamodb.conflict_every(0)
         self.clear_state()
         self.set_configured(True)
 
@@ -136,15 +154,17 @@ def local_environment(moto_url: str, daily_url: str | None) -> dict[str, str]:
 
 
 def start_local_stack(
-    *, daily_api_key: str | None = None, port_moto: int = 0, port_daily: int = 0
+    *,
+    daily_api_key: str | None = None,
+    port_moto: int = 0,
+    port_daily: int = 0,
+    wrap_aws: Callable[[WsgiApp], WsgiApp] | None = None,
 ) -> LocalStack:
-    """Start moto and, unless a real key is given, the Daily emulator; set os.environ."""
-    DYNAMODB.install()
+    """Start moto (behind `wrap_aws`, if given) and, unless a real key is given, the Daily
+    emulator; set os.environ."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port_moto, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    moto_url = f"http://{host}:{port}"
+    moto = MotoServer(port_moto, wrap_aws)
+    moto_url = moto.url
     emulator_key = f"local-{secrets.token_hex(12)}"
     daily = None if daily_api_key else DailyEmulator(emulator_key, port=port_daily).start()
     env = local_environment(moto_url, daily.base_url if daily else None)

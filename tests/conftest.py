@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from localdev import functions
 from localdev.local_stack import SERVICE_ENVIRONMENT, LocalStack, start_local_stack
 from tests.helpers import Invoker, LogRecorder
+from tests.helpers.dynamodb import DynamoDBConflicts
 
 # Lambda sets a function's environment before any of its code runs; test modules import the
 # shared package (which names its logger after the service) while being collected.
@@ -25,10 +26,14 @@ hypothesis_settings.register_profile("fuzz", max_examples=10000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+_conflicts = DynamoDBConflicts()
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """moto's server and the Daily emulator on loopback, shared by the whole run."""
-    local = start_local_stack()
+    """moto's server, with DynamoDB's atomic writes and conflicts, and the Daily emulator on
+    loopback, shared by the whole run."""
+    local = start_local_stack(wrap_aws=_conflicts.wrap)
     yield local
     local.close()
 
@@ -36,8 +41,15 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture
 def fresh_stack(stack: LocalStack) -> LocalStack:
     """The shared stack, reset: empty emulator, configured secret, caches cleared."""
+    _conflicts.reset()
     stack.reset()
     return stack
+
+
+@pytest.fixture
+def dynamodb(fresh_stack: LocalStack) -> DynamoDBConflicts:
+    """The conflicts of the stack's DynamoDB (tests/helpers/dynamodb.py), reset."""
+    return _conflicts
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from requests.adapters import HTTPAdapter
 from localdev.functions import Handler
 from localdev.local_stack import LambdaContext, LocalStack
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 
 

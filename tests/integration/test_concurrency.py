@@ -1,6 +1,6 @@
 """200 concurrent creates from 20 viewers, in 10 processes sharing moto's DynamoDB.
 
-moto's DynamoDB here behaves as DynamoDB does (localdev/dynamodb_double.py): writes are atomic,
+moto's DynamoDB here behaves as DynamoDB does (tests/helpers/dynamodb.py): writes are atomic,
 and transactions that overlap on an item are cancelled, so the creates really conflict on the
 day's counter and must retry rather than fail.
 """
@@ -54,7 +54,7 @@ def create_concurrently(stack, per_day: int) -> list[tuple[str, int, str | None]
 
 
 @pytest.mark.parametrize("per_day", [1000, 60], ids=["per-viewer limit", "daily cap"])
-def test_limits_hold_under_concurrency(roomy_daily, per_day: int):
+def test_limits_hold_under_concurrency(roomy_daily, dynamodb, per_day: int):
     results = create_concurrently(roomy_daily, per_day)
     created = Counter(viewer for viewer, status, _ in results if status == 201)
     refused = [error for _, status, error in results if status != 201]
@@ -66,4 +66,4 @@ def test_limits_hold_under_concurrency(roomy_daily, per_day: int):
     if per_day >= PER_VIEWER * len(VIEWERS):
         assert all(created[viewer] == PER_VIEWER for viewer in VIEWERS)
     assert len(roomy_daily.daily.rooms) == sum(created.values())
-    assert roomy_daily.dynamodb.conflicts > 0
+    assert dynamodb.conflicts > 0

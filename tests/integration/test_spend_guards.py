@@ -39,18 +39,20 @@ def test_a_revoked_key_in_a_cold_container_spends_no_quota(fresh_stack, create_r
     assert fresh_stack.client("dynamodb").scan(TableName=STATE_TABLE)["Items"] == []
 
 
-def test_conflicts_until_the_end_leave_daily_its_share_of_the_deadline(fresh_stack, create_room):
+def test_conflicts_until_the_end_leave_daily_its_share_of_the_deadline(
+    fresh_stack, create_room, dynamodb
+):
     """With every write conflicting, the quota write stops retrying while another attempt would
     still fit (1.5 s, its client's timeouts), so a write that then succeeds leaves Daily that
     much: a 503 then, not a write that succeeds with nothing left for Daily."""
     deadline = 3.0
     create_room = create_room.new(request_deadline=deadline)
-    fresh_stack.dynamodb.conflict_every(1)
+    dynamodb.conflict_every(1)
 
     started = time.monotonic()
     status, headers, body = create_room(load_event("create_room/create.json"))
     elapsed = time.monotonic() - started
 
     assert (status, body["error"], headers["Retry-After"]) == (503, "limiter_unavailable", "30")
-    assert fresh_stack.dynamodb.conflicts >= 5  # it did retry
+    assert dynamodb.conflicts >= 5  # it did retry
     assert deadline - elapsed > 0.5  # Daily would still have had time

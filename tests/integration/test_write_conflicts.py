@@ -1,7 +1,7 @@
 """DynamoDB cancels writes that conflict with a transaction; a conflict must not become a refusal.
 
-The conflicts come from localdev/dynamodb_double.py, which gives moto DynamoDB's behaviour; the
-first tests check that double against the documented behaviour, over moto's server.
+The conflicts come from tests/helpers/dynamodb.py, which gives moto's server DynamoDB's behaviour;
+the first tests check it against the documented behaviour.
 """
 
 from __future__ import annotations
@@ -43,30 +43,29 @@ def error_of(call) -> dict:
 
 
 @contextmanager
-def transaction_in_flight(stack, *items: str) -> Iterator[None]:
+def transaction_in_flight(stack, conflicts, *items: str) -> Iterator[None]:
     """A transaction on `items` that has arrived and is not applied yet, as long as this lasts."""
-    dynamodb = stack.client("dynamodb")
-    stack.dynamodb.pause()
+    conflicts.pause()
     writer = threading.Thread(
-        target=dynamodb.transact_write_items,
+        target=stack.client("dynamodb").transact_write_items,
         kwargs={"TransactItems": [counter(item) for item in items]},
     )
     writer.start()
     try:
         deadline = time.monotonic() + 5
-        while stack.dynamodb.items_in_flight < len(items) and time.monotonic() < deadline:
+        while conflicts.items_in_flight < len(items) and time.monotonic() < deadline:
             time.sleep(0.01)
         yield
     finally:
-        stack.dynamodb.resume()
+        conflicts.resume()
         writer.join()
 
 
-def test_a_transaction_touching_an_item_of_one_in_flight_is_cancelled(fresh_stack):
-    dynamodb = fresh_stack.client("dynamodb")
-    with transaction_in_flight(fresh_stack, "a", "hot"):
+def test_a_transaction_touching_an_item_of_one_in_flight_is_cancelled(fresh_stack, dynamodb):
+    client = fresh_stack.client("dynamodb")
+    with transaction_in_flight(fresh_stack, dynamodb, "a", "hot"):
         response = error_of(
-            lambda: dynamodb.transact_write_items(TransactItems=[counter("b"), counter("hot")])
+            lambda: client.transact_write_items(TransactItems=[counter("b"), counter("hot")])
         )
 
     assert response["Error"]["Code"] == "TransactionCanceledException"
@@ -75,36 +74,36 @@ def test_a_transaction_touching_an_item_of_one_in_flight_is_cancelled(fresh_stac
     assert hits(fresh_stack) == {"a": 1, "hot": 1}  # the first applied, nothing of the second
 
 
-def test_a_plain_write_on_an_item_in_a_transaction_gets_transaction_conflict(fresh_stack):
-    dynamodb = fresh_stack.client("dynamodb")
-    with transaction_in_flight(fresh_stack, "hot"):
+def test_a_plain_write_on_an_item_in_a_transaction_gets_transaction_conflict(fresh_stack, dynamodb):
+    client = fresh_stack.client("dynamodb")
+    with transaction_in_flight(fresh_stack, dynamodb, "hot"):
         response = error_of(
-            lambda: dynamodb.put_item(TableName=STATE_TABLE, Item={"id": {"S": "hot"}})
+            lambda: client.put_item(TableName=STATE_TABLE, Item={"id": {"S": "hot"}})
         )
-        dynamodb.put_item(TableName=STATE_TABLE, Item={"id": {"S": "cold"}})  # no conflict
+        client.put_item(TableName=STATE_TABLE, Item={"id": {"S": "cold"}})  # no conflict
 
     assert response["Error"]["Code"] == "TransactionConflictException"
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert hits(fresh_stack) == {"hot": 1, "cold": 0}
 
 
-def test_transactions_on_other_items_and_plain_writes_do_not_conflict(fresh_stack):
-    dynamodb = fresh_stack.client("dynamodb")
+def test_transactions_on_other_items_and_plain_writes_do_not_conflict(fresh_stack, dynamodb):
+    client = fresh_stack.client("dynamodb")
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda n: dynamodb.update_item(**counter("hot")["Update"]), range(40)))
-    dynamodb.transact_write_items(TransactItems=[counter("x")])
-    dynamodb.transact_write_items(TransactItems=[counter("x")])
+        list(pool.map(lambda n: client.update_item(**counter("hot")["Update"]), range(40)))
+    client.transact_write_items(TransactItems=[counter("x")])
+    client.transact_write_items(TransactItems=[counter("x")])
 
     assert hits(fresh_stack) == {"hot": 40, "x": 2}  # plain writes serialize, exactly
-    assert fresh_stack.dynamodb.conflicts == 0
+    assert dynamodb.conflicts == 0
 
 
-def test_a_scheduled_conflict_has_the_same_shape(fresh_stack):
-    dynamodb = fresh_stack.client("dynamodb")
-    fresh_stack.dynamodb.conflict_every(2)
-    dynamodb.transact_write_items(TransactItems=[counter("a"), counter("hot")])
+def test_a_scheduled_conflict_has_the_same_shape(fresh_stack, dynamodb):
+    client = fresh_stack.client("dynamodb")
+    dynamodb.conflict_every(2)
+    client.transact_write_items(TransactItems=[counter("a"), counter("hot")])
     response = error_of(
-        lambda: dynamodb.transact_write_items(TransactItems=[counter("b"), counter("hot")])
+        lambda: client.transact_write_items(TransactItems=[counter("b"), counter("hot")])
     )
 
     assert [r["Code"] for r in response["CancellationReasons"]] == ["None", "TransactionConflict"]
@@ -112,17 +111,17 @@ def test_a_scheduled_conflict_has_the_same_shape(fresh_stack):
 
 
 def test_50_creates_with_every_third_write_conflicting_are_all_answered_with_exact_limits(
-    roomy_daily, create_room
+    roomy_daily, create_room, dynamodb
 ):
     create_room = with_limits(create_room, per_viewer=5, per_day=1000)  # all in one window
     viewers = [f"198.51.100.{n}" for n in range(10)]
-    roomy_daily.dynamodb.conflict_every(3)
+    dynamodb.conflict_every(3)
 
     created = [create_room(keyed(f"key-{n:04d}"), viewer=viewers[n % 10]) for n in range(50)]
     refused = [create_room(create_event(), viewer=viewer) for viewer in viewers]
 
     assert [status for status, _, _ in created] == [201] * 50
     assert {(status, body["error"]) for status, _, body in refused} == {(429, "rate_limited")}
-    assert roomy_daily.dynamodb.conflicts >= 25  # (50 + retries) / 3: the schedule held
+    assert dynamodb.conflicts >= 25  # (50 + retries) / 3: the schedule held
     assert len(roomy_daily.daily.rooms) == 50
     assert state_items(roomy_daily) == {"key": 50, "viewer": 50, "day": 50}
