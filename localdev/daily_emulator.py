@@ -1,10 +1,10 @@
 """A stdlib-only emulator of the Daily REST API, faithful enough for Daily's own client code.
 
-It serves GET /v1/ (domain configuration), GET/POST /v1/rooms (list, create), GET/POST/DELETE
-/v1/rooms/:name (get, update, delete), POST /v1/meeting-tokens and GET /v1/meeting-tokens/:token
-(validation, also of self-signed tokens) with Daily's auth rules, error bodies and documented
-rate limits, and lets tests inject faults (error statuses, delays, malformed bodies, dropped
-connections) from Python or over HTTP under /__emulator/.
+It serves what the functions and Daily's own client code call: GET /v1/ (domain configuration),
+POST /v1/rooms (create), GET/DELETE /v1/rooms/:name, POST /v1/meeting-tokens and
+GET /v1/meeting-tokens/:token (validation, also of self-signed tokens), with Daily's auth rules,
+error bodies and documented rate limits. Tests inject faults (error statuses, delays, malformed
+bodies, dropped connections) from Python; GET /__emulator/state shows the rooms and tokens held.
 Run it standalone with ``python -m localdev.daily_emulator --port 8787``.
 
 Room and token properties, their kinds and defaults come from one list, `daily_reference.py`
@@ -17,8 +17,6 @@ are silent, this emulator decides as follows, never stricter than Daily:
   already exists", "x contains invalid characters (...)", "exp was '...', which is in the past
   rather than in the future", "exp was '...' but should be a number of seconds since the unix
   epoch", "room x not found" with error "not-found"); the docs fix only `error` and the status.
-- GET /rooms lists live rooms newest first (docs), one page of `limit` rooms (a positive
-  integer, capped at 100); the paging cursors are not emulated: no client here pages.
 - Tokens: minted payloads carry the properties under their short claim names plus `d` (domain
   id) and `iat`, like Daily's decoded example. Validation requires the signature with this key,
   `d` equal to the domain id, an `exp` not past and an `nbf` not future unless
@@ -62,7 +60,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from localdev.daily_reference import (
     CLAIM_NAMES,
     KIND_DESCRIPTIONS,
-    LIST_LIMIT,
     MAX_PARTICIPANTS,
     ROOM_NAME_MAX,
     ROOMS,
@@ -87,7 +84,6 @@ TOKEN_PATH = re.compile(r"/v1/meeting-tokens/([^/]+)")
 INVALID_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # The request bodies' own fields (OpenAPI: additionalProperties false on create-room).
 CREATE_PARAMETERS = frozenset({"name", "privacy", "properties"})
-UPDATE_PARAMETERS = frozenset({"privacy", "properties"})
 TOKEN_PARAMETERS = frozenset({"properties"})
 SIGNED_ONLY_CLAIMS = ("d", "iat")  # the domain and issue time, not token properties
 
@@ -276,14 +272,6 @@ def _timestamp(now: float) -> str:
     """`created_at` as Daily writes it: ISO 8601, UTC, milliseconds, Z."""
     moment = datetime.fromtimestamp(now, UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-
-
-def _page(rooms: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """The first `limit` rooms (newest first) of a list-rooms query."""
-    raw_limit = query.get("limit", [str(LIST_LIMIT)])[-1]
-    if not raw_limit.isdigit() or int(raw_limit) < 1:
-        raise _ApiError(400, f"limit was '{raw_limit}' but should be a positive integer")
-    return rooms[: min(int(raw_limit), LIST_LIMIT)]
 
 
 def _is_number(value: Any) -> bool:
@@ -491,7 +479,7 @@ class DailyEmulator:
         """Answer one HTTP request; None means drop the connection."""
         path, query = urlsplit(target).path, urlsplit(target).query
         if path.startswith("/__emulator/"):
-            return self._control(method, path, raw)
+            return self._control(method, path)
         fault = self._take_fault(method, path)
         if fault is not None:
             time.sleep(fault.delay)
@@ -515,37 +503,14 @@ class DailyEmulator:
                     return fault
         return None
 
-    def _control(self, method: str, path: str, raw: bytes) -> _Reply:
-        """Serve the unauthenticated, unlogged, unlimited /__emulator/ routes."""
-        routes: dict[str, tuple[str, Callable[[], Any]]] = {
-            "/__emulator/reset": ("POST", self._control_reset),
-            "/__emulator/faults": ("POST", lambda: self._control_inject(raw)),
-            "/__emulator/state": ("GET", self._state),
-        }
-        try:
-            if path not in routes:
-                raise _ApiError(404, f"unknown emulator route {path}")
-            allowed, action = routes[path]
-            if method != allowed:
-                raise _ApiError(405, f"{path} only accepts {allowed}", headers={"Allow": allowed})
-            return _Reply.json(200, action())
-        except _ApiError as error:
-            return error.reply
-
-    def _control_reset(self) -> dict[str, bool]:
-        self.reset()
-        return {"reset": True}
-
-    def _control_inject(self, raw: bytes) -> dict[str, bool]:
-        try:
-            self.inject(**_json_body(raw))
-        except (TypeError, ValueError) as error:
-            raise _ApiError(400, f"bad fault: {error}") from None
-        return {"injected": True}
-
-    def _state(self) -> dict[str, Any]:
+    def _control(self, method: str, path: str) -> _Reply:
+        """Serve the unauthenticated, unlogged, unlimited GET /__emulator/state."""
+        if path != "/__emulator/state":
+            return _ApiError(404, f"unknown emulator route {path}").reply
+        if method != "GET":
+            return _ApiError(405, f"{path} only accepts GET", headers={"Allow": "GET"}).reply
         log = [asdict(record) for record in self.requests_log]
-        return {"rooms": self.rooms, "tokens": self.tokens, "requests_log": log}
+        return _Reply.json(200, {"rooms": self.rooms, "tokens": self.tokens, "requests_log": log})
 
     def _api(
         self, method: str, path: str, query: str, authorization: str | None, raw: bytes
@@ -559,15 +524,11 @@ class DailyEmulator:
             if route == "/v1":
                 handlers = {"GET": self._domain_config}
             elif route == "/v1/rooms":
-                handlers = {
-                    "GET": lambda: self._list_rooms(arguments),
-                    "POST": lambda: self._create_room(raw),
-                }
+                handlers = {"POST": lambda: self._create_room(raw)}
             elif match := ROOM_PATH.fullmatch(route):
                 name = unquote(match[1])
                 handlers = {
                     "GET": lambda: self._find_room(name),
-                    "POST": lambda: self._update_room(name, raw),
                     "DELETE": lambda: self._delete_room(name),
                 }
             elif route == "/v1/meeting-tokens":
@@ -646,22 +607,6 @@ class DailyEmulator:
             self._rooms[name] = room  # a re-used name counts as the newest room
             return copy.deepcopy(room)
 
-    def _update_room(self, name: str, raw: bytes) -> dict[str, Any]:
-        """Set the given privacy and properties; a null property goes back to its default."""
-        body = _json_body(raw)
-        now = self._clock()
-        _checked_parameters(body, UPDATE_PARAMETERS)
-        self._find_room(name)
-        privacy = body.get("privacy")
-        if privacy is not None:
-            _checked_privacy(privacy)
-        settings = _room_settings(_given(body, "properties", {}), now)
-        with self._lock:
-            room = self._rooms[name]
-            room["config"] = config_of({**room["config"], **settings})
-            room["privacy"] = privacy or room["privacy"]
-            return copy.deepcopy(room)
-
     @staticmethod
     def _expired(room: dict[str, Any], now: float) -> bool:
         exp = room["config"].get("exp")
@@ -676,14 +621,6 @@ class DailyEmulator:
         if self._expired(room, self._clock()):
             raise _ApiError(404, f"room {name} not found", deleted=True)
         return room
-
-    def _list_rooms(self, query: dict[str, list[str]]) -> dict[str, Any]:
-        """Live rooms, newest first: total_count counts all of them, data holds one page."""
-        now = self._clock()
-        with self._lock:
-            live = [copy.deepcopy(r) for r in self._rooms.values() if not self._expired(r, now)]
-        live.reverse()
-        return {"total_count": len(live), "data": _page(live, query)}
 
     def _delete_room(self, name: str) -> dict[str, Any]:
         """Delete the room. An expired one is deleted too, but answered as not found with

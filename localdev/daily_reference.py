@@ -196,7 +196,6 @@ CLAIM_NAMES: dict[str, str] = {
 }
 ROOM_NAME_MAX = 128  # create-room: "The room name cannot exceed 128 characters"
 MAX_PARTICIPANTS = 200  # create-room: "Contact us if you need to set the limit above 200"
-LIST_LIMIT = 100  # list-rooms: "Each call to this endpoint fetches a maximum of 100 room objects"
 
 
 def config_of(settings: dict[str, Any]) -> dict[str, Any]:

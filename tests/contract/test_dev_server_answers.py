@@ -12,7 +12,7 @@ import pytest
 
 from localdev.security_headers import template_headers
 from localdev.server import DevServer
-from tests.contract.spec import Answer, component_response, problems
+from tests.helpers.openapi import Answer, component_response, problems
 
 
 def exchange(server: DevServer, request: bytes, *, method: str = "GET") -> Answer:

@@ -19,7 +19,7 @@ import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.contract.spec import ROOT, SPEC_PATH
+from tests.helpers.openapi import ROOT, SPEC_PATH
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "100"))
 # Generous limits: each create still spends, is counted and goes to the Daily emulator.

@@ -24,7 +24,8 @@ from localdev import functions
 from localdev import server as dev_server
 from localdev.local_stack import ORIGIN_SECRET_NAME, LocalStack
 from localdev.server import DevServer
-from tests.contract.spec import (
+from tests.helpers import CrashingSession, MovableClock
+from tests.helpers.openapi import (
     Answer,
     component_response,
     documented_codes,
@@ -32,7 +33,6 @@ from tests.contract.spec import (
     problems,
     spec,
 )
-from tests.helpers import CrashingSession, MovableClock
 
 ROOMS, HEALTH = "/api/rooms", "/api/health"
 

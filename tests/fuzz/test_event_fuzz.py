@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from localdev.daily_emulator import RateLimit, RateLimits
 from tests.helpers import load_event
-from tests.integration.common import verified_claims
+from tests.helpers.creates import verified_claims
 
 pytestmark = pytest.mark.fuzz
 

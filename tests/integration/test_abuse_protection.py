@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 
 from tests.helpers import load_event
-from tests.integration.common import create_event, state_items, with_limits
+from tests.helpers.creates import create_event, state_items, with_limits
 
 
 def without(header: str, **headers: str) -> dict:

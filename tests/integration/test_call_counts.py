@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from tests.helpers import Invoker
-from tests.integration.common import create_event, keyed
+from tests.helpers.creates import create_event, keyed
 
 
 def measured(stack, create_room: Invoker, event: dict) -> Counter:

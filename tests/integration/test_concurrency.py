@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from tests.integration.concurrency_worker import run_container
+from tests.helpers.concurrency import run_container
 
 CONTAINERS = 10
 VIEWERS = [f"198.51.100.{n}" for n in range(1, 21)]

@@ -12,8 +12,7 @@ import requests
 from daily_rooms.stored_secrets import EMPTY_RECHECK_SECONDS, StoredSecrets
 from localdev.local_stack import SECRET_NAME
 from tests.helpers import CrashingSession, DailyTransport, Invoker, MovableClock, load_event
-from tests.integration.common import verified_claims
-from tests.integration.scenarios import SCENARIOS, Scenario
+from tests.helpers.creates import SCENARIOS, Scenario, verified_claims
 
 EXPECTED_PROPERTIES = {
     "enable_prejoin_ui": True,

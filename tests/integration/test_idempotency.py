@@ -15,7 +15,7 @@ from daily_rooms.rooms import derived_name
 from localdev import functions
 from localdev.local_stack import NAMING_SECRET_NAME, STATE_TABLE
 from tests.helpers import DailyTransport, Invoker, MovableClock
-from tests.integration.common import (
+from tests.helpers.creates import (
     create_event,
     keyed,
     state_items,

@@ -9,7 +9,7 @@ import time
 
 from localdev.local_stack import STATE_TABLE, LambdaContext
 from tests.helpers import load_event
-from tests.integration.common import create_event
+from tests.helpers.creates import create_event
 
 
 def test_the_deadline_fits_in_the_time_lambda_has_left(fresh_stack, create_room):

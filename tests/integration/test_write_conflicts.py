@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localdev.local_stack import STATE_TABLE
-from tests.integration.common import create_event, keyed, state_items, with_limits
+from tests.helpers.creates import create_event, keyed, state_items, with_limits
 
 
 def counter(item_id: str, limit: int = 100) -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from localdev.daily_emulator import DailyEmulator
-from tests.localdev.support import KEY, START, Client, FakeClock
+from tests.helpers.daily import KEY, START, Client, FakeClock
 
 _clock = FakeClock()
 

@@ -17,7 +17,7 @@ from localdev.daily_reference import (
     accepts,
     shown,
 )
-from tests.localdev.support import Client, FakeClock, decode_segment, example_of, wrong_value_of
+from tests.helpers.daily import Client, FakeClock, decode_segment, example_of, wrong_value_of
 
 ROOM_IDS = [prop.name for prop in ROOM_PROPERTIES]
 TOKEN_IDS = [prop.name for prop in TOKEN_PROPERTIES]

@@ -3,7 +3,7 @@
 import pytest
 
 from localdev.daily_emulator import DailyEmulator
-from tests.localdev.support import KEY, START, Client, FakeClock, assert_error, sign
+from tests.helpers.daily import KEY, START, Client, FakeClock, assert_error, sign
 
 
 def mint(api: Client, **properties) -> str:
