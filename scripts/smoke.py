@@ -1,7 +1,7 @@
 """The smoke test of a deployed stack: three requests that show the live site is wired right.
 
 1. `/` through CloudFront answers 200 with the security headers, each exactly as template.yaml's
-   response headers policy defines it (localdev/security_headers.py reads them), and HSTS over
+   response headers policy defines it (scripts/site_headers.py reads them), and HSTS over
    HTTPS.
 2. `/api/health` through CloudFront answers 200 JSON with a boolean `configured`.
 3. `/api/health` on the execute-api URL, which skips CloudFront, is refused with 403.
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as `python scripts/deploy.py`: the repository is not on it
     sys.path.append(str(ROOT))
-from localdev.security_headers import template_headers  # noqa: E402
+from scripts.site_headers import template_headers  # noqa: E402
 
 TIMEOUT_SECONDS = 10
 # A distribution that was just created may not resolve yet: connection errors are tried again.

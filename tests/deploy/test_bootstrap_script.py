@@ -12,33 +12,23 @@ CloudFormation (its API reference) come from botocore's Stubber, on the real cli
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
+from scripts import bootstrap as bootstrap_script
 from tests.deploy.bootstrap_render import render_bootstrap
 from tests.deploy.conftest import ROOT, FakeAws, Result, assert_one_line_failure
 
 ACCOUNT = "123456789012"  # moto's
 OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
-
-
-def load_bootstrap() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bootstrap", ROOT / "scripts" / "bootstrap.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -240,7 +230,7 @@ def test_a_rerun_keeps_the_trust_and_no_github_returns_it_to_the_account(
 
 
 def test_the_role_governs_the_stack_samconfig_names_for_the_environment() -> None:
-    module = load_bootstrap()
+    module = bootstrap_script
 
     assert module.app_stack_name("staging") == "daily-rooms-staging"
     assert module.app_stack_name("ci") == "daily-rooms-ci"
@@ -281,7 +271,7 @@ NAME = "bootstrap-daily-rooms-staging"
 
 def test_a_stack_left_in_rollback_complete_is_deleted_then_created_again() -> None:
     """CloudFormation refuses to update a stack whose first create failed; it can be deleted."""
-    module, (client, stub) = load_bootstrap(), stubbed()
+    module, (client, stub) = bootstrap_script, stubbed()
     failed = stack(NAME, "ROLLBACK_COMPLETE")
     stub.add_response("describe_stacks", {"Stacks": [failed]}, {"StackName": NAME})
     stub.add_response("delete_stack", {}, {"StackName": failed["StackId"]})
@@ -297,7 +287,7 @@ def test_a_stack_left_in_rollback_complete_is_deleted_then_created_again() -> No
 
 
 def test_a_rerun_with_nothing_to_change_is_not_an_error() -> None:
-    module, (client, stub) = load_bootstrap(), stubbed()
+    module, (client, stub) = bootstrap_script, stubbed()
     stub.add_response("describe_stacks", {"Stacks": [stack(NAME, "CREATE_COMPLETE")]})
     stub.add_client_error("update_stack", "ValidationError", "No updates are to be performed.")
 
@@ -307,7 +297,7 @@ def test_a_rerun_with_nothing_to_change_is_not_an_error() -> None:
 
 def test_a_failed_create_names_the_resource_and_its_reason() -> None:
     """With OnFailure=DELETE the stack is gone; its events still tell why."""
-    module, (client, stub) = load_bootstrap(), stubbed()
+    module, (client, stub) = bootstrap_script, stubbed()
     stub.add_client_error(
         "describe_stacks", "ValidationError", f"Stack with id {NAME} does not exist"
     )

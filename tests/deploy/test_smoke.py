@@ -7,17 +7,14 @@ to fail on the misconfiguration it exists for, alone, with one line naming it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from localdev.local_stack import LocalStack
+from scripts import smoke
 from tests.deploy.conftest import (
-    ROOT,
     Deployer,
     FakeAws,
     LiveSite,
@@ -25,16 +22,6 @@ from tests.deploy.conftest import (
     assert_one_line_failure,
 )
 from tests.deploy.http_doubles import ForwardingProxy
-
-
-def load_smoke() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("smoke", ROOT / "scripts" / "smoke.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def passes(result: Result) -> list[str]:
@@ -130,14 +117,11 @@ def test_a_deploy_ends_with_the_smoke_test(
 
 
 def test_https_sites_must_send_hsts_too() -> None:
-    smoke = load_smoke()
-
     assert "Strict-Transport-Security" in smoke.required_headers("https://d111.cloudfront.net/")
     assert "Strict-Transport-Security" not in smoke.required_headers("http://127.0.0.1:3000/")
 
 
 def test_a_site_that_never_answers_fails_after_the_retries() -> None:
-    smoke = load_smoke()
     waits: list[float] = []
 
     with pytest.raises(smoke.SmokeFailure, match=r"GET http://127\.0\.0\.1:9/ failed"):

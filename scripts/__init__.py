@@ -1,0 +1,1 @@
+"""Deploy tooling: bootstrap, deploy, publish, smoke test and teardown of a stack."""
