@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localdev.local_stack import STATE_TABLE
+from localdev.local_stack import REGION, STATE_TABLE
 from tests.helpers.creates import create_event, keyed, state_items, with_limits
 
 
@@ -108,6 +110,51 @@ def test_a_scheduled_conflict_has_the_same_shape(fresh_stack, dynamodb):
 
     assert [r["Code"] for r in response["CancellationReasons"]] == ["None", "TransactionConflict"]
     assert hits(fresh_stack) == {"a": 1, "hot": 1}
+
+
+def test_a_repeated_request_token_is_applied_once_and_only_with_the_same_items(
+    fresh_stack, dynamodb
+):
+    client = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=fresh_stack.moto_url,
+        config=Config(retries={"total_max_attempts": 1}),  # each answer as DynamoDB gives it
+    )
+    errors = client.exceptions  # names from botocore's model of DynamoDB
+    client.transact_write_items(TransactItems=[counter("a")], ClientRequestToken="t1")
+    client.transact_write_items(TransactItems=[counter("a")], ClientRequestToken="t1")
+    with pytest.raises(errors.IdempotentParameterMismatchException):
+        client.transact_write_items(TransactItems=[counter("b")], ClientRequestToken="t1")
+    dynamodb.pause()
+    running = threading.Thread(
+        target=client.transact_write_items,
+        kwargs={"TransactItems": [counter("c")], "ClientRequestToken": "t2"},
+    )
+    running.start()
+    try:
+        while dynamodb.items_in_flight < 1:
+            time.sleep(0.01)
+        with pytest.raises(errors.TransactionInProgressException):
+            client.transact_write_items(TransactItems=[counter("c")], ClientRequestToken="t2")
+    finally:
+        dynamodb.resume()
+        running.join()
+
+    assert hits(fresh_stack) == {"a": 1, "c": 1}
+
+
+def test_a_create_whose_quota_answer_is_lost_is_counted_once(roomy_daily, create_room, dynamodb):
+    from daily_rooms import quota
+
+    # The write is applied, and its answer comes after the client has given up on it: the
+    # create retries with the same ClientRequestToken, which DynamoDB does not apply twice.
+    dynamodb.answer_late(quota.CLIENT_CONFIG.read_timeout + 0.5)
+    status, _, body = create_room(create_event())
+
+    assert status == 201, body
+    assert state_items(roomy_daily) == {"viewer": 1, "day": 1}
+    assert len(roomy_daily.daily.rooms) == 1
 
 
 def test_50_creates_with_every_third_write_conflicting_are_all_answered_with_exact_limits(
