@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from localdev import chromium
 from localdev.local_stack import LocalStack
@@ -36,7 +44,10 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DAILY_JS_VERSION = "0.92.2"
 DAILY_CDN_URL = f"https://unpkg.com/@daily-co/daily-js@{DAILY_JS_VERSION}/dist/daily.js"
 AXE_PATH = "/__e2e__/axe.min.js"  # answered by the route below, same-origin so the CSP allows it
-TIMEOUT_MS = 10_000
+# How long a wait may last before the test fails. Waits end as soon as their condition holds,
+# so this only matters on a loaded machine: a slow run must not fail a browser test.
+TIMEOUT_MS = 30_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def sri_sha384(path: Path) -> str:
