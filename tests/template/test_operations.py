@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from typing import Any
 
 import pytest
 
 from daily_rooms.telemetry import PER_VERSION, version_dimensions
+from scripts.deploy_settings import load_environment
 from tests.template.conftest import ROOT, Render, resources_of_type, rule_failures
 
 # Powertools' `service` dimension is the stack's name, so two stacks in one account and region
@@ -64,9 +64,8 @@ def alarm_on(template: dict[str, Any], namespace: str, metric: str, dimensions: 
 
 
 def samconfig_overrides(env: str) -> dict[str, str]:
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
-    overrides = config[env]["deploy"]["parameters"].get("parameter_overrides", "")
-    return dict(item.split("=", 1) for item in overrides.split())
+    """The environment's parameter overrides, read as scripts/deploy.py reads them."""
+    return load_environment(env, ROOT / "samconfig.toml", "us-east-1").parameter_overrides
 
 
 def test_each_function_logs_to_its_own_group_kept_for_the_retention_parameter(

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
-import tomllib
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
@@ -27,16 +25,17 @@ from policy_sentry.querying.actions import get_actions_for_service, get_privileg
 from policy_sentry.querying.all import get_all_actions
 from policy_sentry.querying.arns import get_arn_types_for_service
 
+from scripts.deploy_settings import Environment, load_environment, read_samconfig, samconfig_value
 from tests.deploy.bootstrap_render import ACCOUNT, ROOT, render_bootstrap
 from tests.template.conftest import Render
 
 REGION = "us-east-1"  # where every optional resource exists (the web ACL)
-SAMCONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text())
+SAMCONFIG = ROOT / "samconfig.toml"
+CONFIG = read_samconfig(SAMCONFIG)
 ENVIRONMENTS = sorted(  # the scripted ones, each with its boundary and deploy role
     name
-    for name, config in SAMCONFIG.items()
-    if "parameter_overrides"
-    in getattr(config, "get", dict().get)("deploy", {}).get("parameters", {})
+    for name, config in CONFIG.items()
+    if isinstance(config, dict) and samconfig_value(CONFIG, name, "parameter_overrides")
 )
 # Handler permissions serving a property (a dotted path) that no resource of the type sets.
 EXCEPTIONS = {
@@ -132,17 +131,17 @@ KNOWN = get_all_actions(lowercase=True) | {
 }
 
 
-def overrides(environment: str) -> dict[str, str]:
-    text = SAMCONFIG[environment]["deploy"]["parameters"]["parameter_overrides"]
-    return dict(item.split("=", 1) for item in shlex.split(text))
+def settings(environment: str) -> Environment:
+    """The environment's stack and overrides, read as scripts/deploy.py reads them."""
+    return load_environment(environment, SAMCONFIG, REGION)
 
 
 def deployed_in(render: Render, environment: str) -> dict[str, Any]:
-    return render(REGION, **overrides(environment))
+    return render(REGION, **settings(environment).parameter_overrides)
 
 
 def bootstrap(environment: str):
-    stack = SAMCONFIG[environment]["global"]["parameters"]["stack_name"]
+    stack = settings(environment).stack
     return render_bootstrap(environment, region=REGION, AppStackName=stack)
 
 
@@ -338,8 +337,7 @@ def test_every_statement_names_resources_its_actions_are_authorized_on(
     render: Render, environment: str
 ) -> None:
     app = deployed_in(render, environment)["Resources"]
-    stack = SAMCONFIG[environment]["global"]["parameters"]["stack_name"]
-    statements = policy_statements(app, arn_resolver(app, stack))
+    statements = policy_statements(app, arn_resolver(app, settings(environment).stack))
     statements += policy_statements(bootstrap(environment).resources)
 
     assert len(statements) > 40
