@@ -23,7 +23,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from scripts import bootstrap as bootstrap_script
+from scripts import bootstrap as bootstrap_script  # the name `bootstrap` is the fixture
 from tests.deploy.bootstrap_render import render_bootstrap
 from tests.deploy.conftest import ROOT, FakeAws, Result, assert_one_line_failure
 
@@ -230,11 +230,9 @@ def test_a_rerun_keeps_the_trust_and_no_github_returns_it_to_the_account(
 
 
 def test_the_role_governs_the_stack_samconfig_names_for_the_environment() -> None:
-    module = bootstrap_script
-
-    assert module.app_stack_name("staging") == "daily-rooms-staging"
-    assert module.app_stack_name("ci") == "daily-rooms-ci"
-    assert module.app_stack_name("qa") == "daily-rooms-qa"  # not in samconfig.toml
+    assert bootstrap_script.app_stack_name("staging") == "daily-rooms-staging"
+    assert bootstrap_script.app_stack_name("ci") == "daily-rooms-ci"
+    assert bootstrap_script.app_stack_name("qa") == "daily-rooms-qa"  # not in samconfig.toml
 
 
 def test_the_template_fits_in_the_request() -> None:
@@ -271,7 +269,7 @@ NAME = "bootstrap-daily-rooms-staging"
 
 def test_a_stack_left_in_rollback_complete_is_deleted_then_created_again() -> None:
     """CloudFormation refuses to update a stack whose first create failed; it can be deleted."""
-    module, (client, stub) = bootstrap_script, stubbed()
+    client, stub = stubbed()
     failed = stack(NAME, "ROLLBACK_COMPLETE")
     stub.add_response("describe_stacks", {"Stacks": [failed]}, {"StackName": NAME})
     stub.add_response("delete_stack", {}, {"StackName": failed["StackId"]})
@@ -282,22 +280,22 @@ def test_a_stack_left_in_rollback_complete_is_deleted_then_created_again() -> No
     stub.add_response("describe_stacks", {"Stacks": [stack(NAME, "CREATE_COMPLETE")]})
 
     with stub:
-        assert module.deploy_stack(client, NAME, PARAMETERS, "staging") == "created"
+        assert bootstrap_script.deploy_stack(client, NAME, PARAMETERS, "staging") == "created"
     stub.assert_no_pending_responses()
 
 
 def test_a_rerun_with_nothing_to_change_is_not_an_error() -> None:
-    module, (client, stub) = bootstrap_script, stubbed()
+    client, stub = stubbed()
     stub.add_response("describe_stacks", {"Stacks": [stack(NAME, "CREATE_COMPLETE")]})
     stub.add_client_error("update_stack", "ValidationError", "No updates are to be performed.")
 
     with stub:
-        assert module.deploy_stack(client, NAME, PARAMETERS, "staging") == "unchanged"
+        assert bootstrap_script.deploy_stack(client, NAME, PARAMETERS, "staging") == "unchanged"
 
 
 def test_a_failed_create_names_the_resource_and_its_reason() -> None:
     """With OnFailure=DELETE the stack is gone; its events still tell why."""
-    module, (client, stub) = bootstrap_script, stubbed()
+    client, stub = stubbed()
     stub.add_client_error(
         "describe_stacks", "ValidationError", f"Stack with id {NAME} does not exist"
     )
@@ -315,5 +313,5 @@ def test_a_failed_create_names_the_resource_and_its_reason() -> None:
     }
     stub.add_response("describe_stack_events", {"StackEvents": [event]})
 
-    with stub, pytest.raises(module.BootstrapError, match="DeployRole: Role with name"):
-        module.deploy_stack(client, NAME, PARAMETERS, "staging")
+    with stub, pytest.raises(bootstrap_script.BootstrapError, match="DeployRole: Role with name"):
+        bootstrap_script.deploy_stack(client, NAME, PARAMETERS, "staging")
