@@ -1,15 +1,7 @@
-"""The dev server's security headers: exactly the strings CloudFront adds in production.
-
-They are read from template.yaml by scripts/site_headers.py (the smoke test of a deployed site
-reads them there too), so the page is developed and tested under the policy it is deployed with.
-Only HSTS is left out (plain http).
-"""
+"""The dev server's change to the production security headers (scripts/site_headers.py reads
+them from template.yaml): a source added to one CSP directive, for the offline call's frame."""
 
 from __future__ import annotations
-
-from scripts.site_headers import template_headers
-
-__all__ = ["add_source", "template_headers"]
 
 
 def add_source(policy: str, directive: str, source: str) -> str:

@@ -3,7 +3,7 @@
 Each /api request becomes an HttpApi payload v2 event, with the headers CloudFront adds in
 production, and goes to a handler built by the function's own `build` factory, as Lambda's import
 builds it (functions.py: each server has its own containers, `use_stack` makes new ones). Every
-answer gets the production security headers, read from template.yaml (security_headers.py), so
+answer gets the production security headers, read from template.yaml (scripts/site_headers.py), so
 the page is tested as served. Offline (Daily emulator) it also stands in for Daily Prebuilt under
 /__daily__/ (offline_call.py), and only then does its CSP add `frame-src 'self'` for that frame.
 
@@ -37,7 +37,8 @@ from localdev import functions
 from localdev.call_library import LOCAL_PATH, CallLibrary
 from localdev.local_stack import LambdaContext, LocalStack
 from localdev.offline_call import PROXY_PATH, OfflineCall
-from localdev.security_headers import add_source, template_headers
+from localdev.security_headers import add_source
+from scripts.site_headers import template_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = ROOT / "site"

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from localdev.security_headers import template_headers
 from localdev.server import DevServer
+from scripts.site_headers import template_headers
 from tests.helpers.openapi import Answer, component_response, problems
 
 

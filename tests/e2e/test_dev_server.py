@@ -21,8 +21,9 @@ import pytest
 import requests
 
 from localdev.local_stack import LocalStack
-from localdev.security_headers import add_source, template_headers
+from localdev.security_headers import add_source
 from localdev.server import SETUP_HINT, DevServer, http_api_event, serve
+from scripts.site_headers import template_headers
 from tests.e2e.conftest import DAILY_CDN_URL, DAILY_JS, ROOT
 from tests.helpers import start_in_foreground
 
