@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
@@ -106,9 +107,9 @@ class LocalStack:
             for item in page["Items"]:
                 dynamodb.delete_item(TableName=STATE_TABLE, Key={"id": item["id"]})
 
-    def client(self, service: str):
-        """A boto3 client for the emulated AWS."""
-        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)
+    def client(self, service: str, config: Config | None = None):
+        """A boto3 client for the emulated AWS (`config`: botocore's, e.g. its retries)."""
+        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url, config=config)
 
     def set_secret(self, value: str) -> None:
         """Put a raw value in the API key secret (running functions keep their cached copy for

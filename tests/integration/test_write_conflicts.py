@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localdev.local_stack import REGION, STATE_TABLE
+from localdev.local_stack import STATE_TABLE
 from tests.helpers.creates import create_event, keyed, state_items, with_limits
 
 
@@ -45,13 +44,16 @@ def error_of(call) -> dict:
 
 
 @contextmanager
-def transaction_in_flight(stack, conflicts, *items: str) -> Iterator[None]:
-    """A transaction on `items` that has arrived and is not applied yet, as long as this lasts."""
+def transaction_in_flight(
+    stack, conflicts, *items: str, token: str | None = None
+) -> Iterator[None]:
+    """A transaction on `items` that has arrived and is not applied yet, as long as this lasts
+    (with this ClientRequestToken, or botocore's own)."""
     conflicts.pause()
-    writer = threading.Thread(
-        target=stack.client("dynamodb").transact_write_items,
-        kwargs={"TransactItems": [counter(item) for item in items]},
-    )
+    request = {"TransactItems": [counter(item) for item in items]}
+    if token is not None:
+        request["ClientRequestToken"] = token
+    writer = threading.Thread(target=stack.client("dynamodb").transact_write_items, kwargs=request)
     writer.start()
     try:
         deadline = time.monotonic() + 5
@@ -115,31 +117,18 @@ def test_a_scheduled_conflict_has_the_same_shape(fresh_stack, dynamodb):
 def test_a_repeated_request_token_is_applied_once_and_only_with_the_same_items(
     fresh_stack, dynamodb
 ):
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=fresh_stack.moto_url,
-        config=Config(retries={"total_max_attempts": 1}),  # each answer as DynamoDB gives it
-    )
+    # One attempt per call: each answer as DynamoDB gives it, not after botocore's retries.
+    client = fresh_stack.client("dynamodb", Config(retries={"total_max_attempts": 1}))
     errors = client.exceptions  # names from botocore's model of DynamoDB
     client.transact_write_items(TransactItems=[counter("a")], ClientRequestToken="t1")
     client.transact_write_items(TransactItems=[counter("a")], ClientRequestToken="t1")
     with pytest.raises(errors.IdempotentParameterMismatchException):
         client.transact_write_items(TransactItems=[counter("b")], ClientRequestToken="t1")
-    dynamodb.pause()
-    running = threading.Thread(
-        target=client.transact_write_items,
-        kwargs={"TransactItems": [counter("c")], "ClientRequestToken": "t2"},
-    )
-    running.start()
-    try:
-        while dynamodb.items_in_flight < 1:
-            time.sleep(0.01)
-        with pytest.raises(errors.TransactionInProgressException):
-            client.transact_write_items(TransactItems=[counter("c")], ClientRequestToken="t2")
-    finally:
-        dynamodb.resume()
-        running.join()
+    with (
+        transaction_in_flight(fresh_stack, dynamodb, "c", token="t2"),
+        pytest.raises(errors.TransactionInProgressException),
+    ):
+        client.transact_write_items(TransactItems=[counter("c")], ClientRequestToken="t2")
 
     assert hits(fresh_stack) == {"a": 1, "c": 1}
 
